@@ -1,0 +1,59 @@
+// BlobStore: where SOURCE and INDEX bytes live. Two implementations: disk.ts (embedded
+// default, under REFSTORE_DATA_DIR) and s3.ts (scale-out, REFSTORE_BLOB_URL=s3://bucket/prefix).
+// The same test suite runs against both (test/blobs.test.ts).
+//
+// Crash safety: writers put bytes under their final key only through a BlobWriter whose
+// commit() makes the object visible in one step (rename on disk, CompleteMultipartUpload on S3).
+// abort() leaves nothing behind. A key that was never committed is never readable.
+
+import type { Readable } from "node:stream";
+
+export interface BlobWriter {
+  /** Append bytes. Resolves when the bytes were accepted (backpressure). */
+  write(chunk: Buffer): Promise<void>;
+  /** Make the object visible under its key. Returns the total length written. */
+  commit(): Promise<number>;
+  /** Discard everything written so far. Safe to call after a failure, and more than once. */
+  abort(): Promise<void>;
+}
+
+export interface BlobStore {
+  /** Start writing an object under `key` (not visible until commit). */
+  create(key: string): Promise<BlobWriter>;
+  /** Write a small object in one call (e.g. a .fai). */
+  put(key: string, data: Buffer): Promise<void>;
+  /** Stream bytes [start, endInclusive] of the object. Rejects with BlobNotFound if missing. */
+  read(key: string, start: number, endInclusive: number): Promise<Readable>;
+  /** Size of the object, or undefined if it does not exist. */
+  size(key: string): Promise<number | undefined>;
+  /** Delete (missing keys are not an error). */
+  delete(key: string): Promise<void>;
+  /** Remove leftovers of writers that never committed or aborted (after a crash). */
+  sweepIncomplete(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class BlobNotFound extends Error {
+  constructor(key: string) {
+    super(`blob not found: ${key}`);
+    this.name = "BlobNotFound";
+  }
+}
+
+// --- import sources ---------------------------------------------------------------------------
+
+/** Reads an import source (s3://bucket/key) as a stream of bytes. */
+export interface SourceReader {
+  /**
+   * Open the object. Rejects with SourceError (a short, user-facing message such as
+   * "s3://b/k: no such object") if it cannot be read.
+   */
+  open(uri: string, opts?: { roleArn?: string; signal?: AbortSignal }): Promise<{ size?: number; stream: Readable }>;
+}
+
+export class SourceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SourceError";
+  }
+}

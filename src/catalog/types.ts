@@ -1,0 +1,227 @@
+// The Catalog: everything refstore knows about stores, jobs, references and tags.
+// One interface, two implementations (sqlite.ts for the embedded default, postgres.ts for
+// scale-out). Both must pass the same test suite (test/catalog.test.ts).
+//
+// Conventions
+// - Timestamps are integer milliseconds since the epoch (number). The service layer turns them
+//   into ISO-8601 strings.
+// - Ids are decimal strings (10 digits, made by the service layer).
+// - Every list method takes a keyset cursor `after` = (creationTime, id) of the last item already
+//   returned, and returns items strictly after it in (creationTime ASC, id ASC) order, at most
+//   `limit` items. The caller asks for limit+1 to know whether there is a next page.
+// - Filters are applied in the query, before the limit.
+// - Methods never throw for "not found": they return undefined / false.
+
+export type JobStatus =
+  | "SUBMITTED"
+  | "IN_PROGRESS"
+  | "CANCELLING"
+  | "CANCELLED"
+  | "FAILED"
+  | "COMPLETED"
+  | "COMPLETED_WITH_FAILURES";
+
+export type SourceStatus = "NOT_STARTED" | "IN_PROGRESS" | "FINISHED" | "FAILED";
+
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = [
+  "CANCELLED",
+  "FAILED",
+  "COMPLETED",
+  "COMPLETED_WITH_FAILURES",
+];
+
+export interface Cursor {
+  creationTime: number;
+  id: string;
+}
+
+export interface SseConfig {
+  type: string;
+  keyArn?: string;
+}
+
+export interface StoreRecord {
+  account: string;
+  id: string;
+  name: string;
+  description?: string;
+  sseConfig?: SseConfig;
+  creationTime: number;
+  /** clientToken given at creation, and a digest of the request it came with (idempotency). */
+  clientToken?: string;
+  requestDigest?: string;
+}
+
+export interface StoreFilter {
+  name?: string; // exact match
+  createdAfter?: number; // inclusive
+  createdBefore?: number; // inclusive
+}
+
+export interface SourceRecord {
+  /** position of the source in the job's `sources` list, 0-based */
+  index: number;
+  sourceFile: string;
+  name: string;
+  description?: string;
+  tags?: Record<string, string>;
+  status: SourceStatus;
+  statusMessage?: string;
+  referenceId?: string;
+}
+
+export interface JobRecord {
+  id: string;
+  storeId: string;
+  roleArn: string;
+  status: JobStatus;
+  statusMessage?: string;
+  creationTime: number;
+  completionTime?: number;
+  clientToken?: string;
+  requestDigest?: string;
+  sources: SourceRecord[];
+}
+
+/** What list operations return for a job: no sources, no statusMessage (as the model's list item). */
+export type JobSummary = Omit<JobRecord, "sources" | "statusMessage" | "clientToken" | "requestDigest">;
+
+export interface JobFilter {
+  status?: JobStatus;
+  createdAfter?: number; // inclusive
+  createdBefore?: number; // inclusive
+}
+
+export interface FileInfo {
+  /** blob key in the BlobStore */
+  key: string;
+  contentLength: number;
+}
+
+export interface ReferenceRecord {
+  id: string;
+  storeId: string;
+  name: string;
+  description?: string;
+  md5: string;
+  status: "ACTIVE" | "DELETING" | "DELETED";
+  creationTime: number;
+  updateTime: number;
+  creationJobId: string;
+  source: FileInfo;
+  index: FileInfo;
+  /** extra internal blobs (e.g. the .gzi of a BGZF source); deleted with the reference */
+  extraKeys: string[];
+  /** per-sequence facts (name, length, md5, ga4gh), JSON; not on the AWS wire */
+  sequences: SequenceInfo[];
+  compression: "none" | "bgzf";
+}
+
+export interface SequenceInfo {
+  name: string;
+  length: number;
+  md5: string;
+  ga4gh: string;
+}
+
+export interface ReferenceFilter {
+  name?: string; // exact match
+  md5?: string; // case-insensitive exact match
+  createdAfter?: number;
+  createdBefore?: number;
+}
+
+/** A claimed job: the worker holds its lease until `leaseExpires`. */
+export interface Lease {
+  jobId: string;
+  workerId: string;
+  leaseExpires: number;
+}
+
+export interface Catalog {
+  /** Apply pending migrations (idempotent; safe when several processes start at once). */
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  // --- reference stores -------------------------------------------------------------------
+  insertStore(store: StoreRecord): Promise<void>;
+  getStore(account: string, id: string): Promise<StoreRecord | undefined>;
+  findStoreByClientToken(account: string, clientToken: string): Promise<StoreRecord | undefined>;
+  countStores(account: string): Promise<number>;
+  listStores(account: string, filter: StoreFilter, after: Cursor | undefined, limit: number): Promise<StoreRecord[]>;
+  /** Deletes the store unless it still holds references (then returns "not-empty"). */
+  deleteStore(account: string, id: string): Promise<"deleted" | "not-found" | "not-empty">;
+
+  // --- import jobs --------------------------------------------------------------------------
+  insertJob(job: JobRecord): Promise<void>;
+  getJob(storeId: string, id: string): Promise<JobRecord | undefined>;
+  findJobByClientToken(storeId: string, clientToken: string): Promise<JobRecord | undefined>;
+  listJobs(storeId: string, filter: JobFilter, after: Cursor | undefined, limit: number): Promise<JobSummary[]>;
+
+  /**
+   * Atomically claim one job that needs work: SUBMITTED, or IN_PROGRESS/CANCELLING whose lease
+   * has expired (its worker died). Oldest first. Sets status IN_PROGRESS (CANCELLING stays
+   * CANCELLING), owner = workerId, lease until now+leaseMs. Returns the job or undefined.
+   */
+  claimJob(workerId: string, leaseMs: number, now: number): Promise<JobRecord | undefined>;
+  /** Extend the lease; false if the worker no longer owns the job (lease lost). */
+  renewLease(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean>;
+  /** Update one source's status/message; false if the lease was lost. */
+  updateSource(
+    jobId: string,
+    workerId: string,
+    index: number,
+    patch: { status: SourceStatus; statusMessage?: string | null },
+  ): Promise<boolean>;
+  /**
+   * In one transaction: insert the reference, mark source `index` FINISHED with its referenceId.
+   * Returns false (and inserts nothing) if the worker no longer owns the job.
+   */
+  finishSource(jobId: string, workerId: string, index: number, reference: ReferenceRecord): Promise<boolean>;
+  /** Set the terminal status, message and completionTime, release the lease. False if lease lost. */
+  finishJob(
+    jobId: string,
+    workerId: string,
+    status: JobStatus,
+    statusMessage: string | undefined,
+    completionTime: number,
+  ): Promise<boolean>;
+  /**
+   * Cancel: SUBMITTED → CANCELLED at once (sources not finished are marked FAILED "cancelled"
+   * by the caller's message), IN_PROGRESS → CANCELLING. Returns the new status, or undefined if
+   * the job does not exist. Terminal jobs are returned unchanged.
+   */
+  requestCancel(storeId: string, jobId: string, now: number): Promise<JobStatus | undefined>;
+  /** Current status of a job (workers poll this to notice CANCELLING). */
+  getJobStatus(jobId: string): Promise<JobStatus | undefined>;
+
+  // --- blob bookkeeping (crash safety) -----------------------------------------------------
+  /** Record a blob key about to be written, so that a crash leaves nothing unaccounted for. */
+  addPendingBlob(key: string, jobId: string, now: number): Promise<void>;
+  /** Forget pending keys (after they were committed into a reference, or deleted). */
+  removePendingBlobs(keys: string[]): Promise<void>;
+  /** Pending keys of a job (to delete when the job is taken up again after a crash). */
+  pendingBlobsOfJob(jobId: string): Promise<string[]>;
+
+  // --- references ---------------------------------------------------------------------------
+  getReference(storeId: string, id: string): Promise<ReferenceRecord | undefined>;
+  listReferences(
+    storeId: string,
+    filter: ReferenceFilter,
+    after: Cursor | undefined,
+    limit: number,
+  ): Promise<ReferenceRecord[]>;
+  /** Removes the row; returns the record that was deleted (its blobs are then deleted by the caller). */
+  deleteReference(storeId: string, id: string): Promise<ReferenceRecord | undefined>;
+
+  // --- tags (keyed by resource ARN) ----------------------------------------------------------
+  getTags(arn: string): Promise<Record<string, string>>;
+  putTags(arn: string, tags: Record<string, string>): Promise<void>;
+  removeTags(arn: string, keys: string[]): Promise<void>;
+  deleteAllTags(arn: string): Promise<void>;
+
+  /** Wake-up hint for workers: resolves when a job may be available (NOTIFY on postgres). */
+  onJobAvailable(listener: () => void): () => void;
+  /** Tell workers a job is available (called after insertJob / cancel). */
+  notifyJobAvailable(): Promise<void>;
+}

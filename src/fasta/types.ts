@@ -1,0 +1,35 @@
+// The FASTA engine's contract. Pure: it reads bytes from an async iterable and hands the same
+// bytes, unchanged, to a sink; it knows nothing of HTTP, S3 or the catalog.
+
+import type { SequenceInfo } from "../catalog/types.js";
+
+export interface IngestOptions {
+  /** Receives every source byte exactly as read, in order (to store SOURCE byte for byte). */
+  onBytes?: (chunk: Buffer) => Promise<void> | void;
+  /** Uncompressed size limit (REFSTORE_MAX_REFERENCE_BYTES): guards against decompression bombs. */
+  maxUncompressedBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface IngestResult {
+  /** whole-file MD5 of the stored bytes (compressed bytes for BGZF), lower-case hex */
+  md5: string;
+  /** number of stored bytes */
+  bytes: number;
+  compression: "none" | "bgzf";
+  /** bytes of FASTA text (equals `bytes` when not compressed) */
+  uncompressedBytes: number;
+  /** the .fai, byte-identical to `samtools faidx` */
+  fai: Buffer;
+  /** the .gzi (BGZF sources only), byte-identical to what samtools/bgzip write */
+  gzi?: Buffer;
+  sequences: SequenceInfo[];
+}
+
+/** A source that failed validation. `message` is user-facing and at most 127 characters. */
+export class FastaError extends Error {
+  constructor(message: string) {
+    super(message.length > 127 ? message.slice(0, 124) + "..." : message);
+    this.name = "FastaError";
+  }
+}
