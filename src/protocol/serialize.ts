@@ -1,0 +1,246 @@
+// Response serialization, driven by the operation's output shape.
+//
+// serializeOutput(op, output):
+//  * status = the operation's http.responseCode (200; 204 for TagResource/UntagResource), unless
+//    the output carries `$status` (see below).
+//  * Only modelled members are written, recursively; undefined/null are dropped.
+//  * Timestamps: Date, epoch-milliseconds number, or a parseable date string → ISO-8601 UTC with
+//    milliseconds ("2024-05-01T12:34:56.789Z").
+//  * Required list/map members that are absent are written as []/{} (API.md §3.6: referenceStores,
+//    references, sources, tags), and so are absent top-level list members of the output (importJobs).
+//  * Members bound to headers (location "header") become response headers; none in this model.
+//  * 204 → no body and no Content-Type. Otherwise `Content-Type: application/json` and a JSON body
+//    ("{}" for empty outputs such as DeleteReference).
+//  * An output with a streaming blob payload (GetReference `payload`): the member's value is the
+//    body as is — a Node Readable (passed through), Buffer/Uint8Array or string — with
+//    `Content-Type: application/octet-stream`; a missing payload is an empty body.
+//
+// Output-object conventions for the service layer (these keys never reach the JSON body):
+//  * `$headers`: Record<string, string | number> — extra HTTP response headers added verbatim,
+//    e.g. { "Content-Length": 1024, "Content-Range": "bytes 0-1023/5000" } for GetReference.
+//  * `$status`: number — overrides the status code (e.g. 206 for a GetReference range answer;
+//    both SDKs accept any 2xx).
+//
+// serializeError(err): ServiceError → its status, `x-amzn-ErrorType: <code>`, JSON body
+// {"message": "..."}; a framework error carrying statusCode 413 → PayloadTooLargeException, other
+// framework 4xx (statusCode/status 400–499) → 400 ValidationException; anything else → 500
+// InternalServerException with a generic message (never the internal error text).
+// The caller adds x-amzn-RequestId and Date (per request) to both success and error responses.
+
+import type { Readable } from "node:stream";
+import { getOperation, getShape, type Operation, type Shape } from "../model/index.js";
+import { ServiceError } from "./errors.js";
+
+export type ResponseBody = string | Buffer | Uint8Array | Readable | undefined;
+
+export interface SerializedResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** JSON text, raw bytes, a stream (GetReference), or undefined (no body, e.g. 204) */
+  body: ResponseBody;
+}
+
+const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
+/** Date | epoch-ms number | date string → "YYYY-MM-DDTHH:MM:SS.sssZ". */
+export function formatTimestamp(v: unknown): string {
+  let d: Date;
+  if (v instanceof Date) d = v;
+  else if (typeof v === "number") d = new Date(v);
+  else if (typeof v === "bigint") d = new Date(Number(v));
+  else if (typeof v === "string") d = new Date(v);
+  else throw new Error(`serialize: not a timestamp: ${typeof v}`);
+  if (Number.isNaN(d.getTime())) throw new Error(`serialize: invalid timestamp ${String(v)}`);
+  return d.toISOString();
+}
+
+function isStream(v: unknown): v is Readable {
+  return typeof v === "object" && v !== null && typeof (v as { pipe?: unknown }).pipe === "function";
+}
+
+function toJsonValue(value: unknown, shape: Shape): unknown {
+  if (value === undefined || value === null) return undefined;
+  switch (shape.type) {
+    case "structure": {
+      if (typeof value !== "object") throw new Error("serialize: structure expected");
+      const src = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const [name, ref] of Object.entries(shape.members ?? {})) {
+        const mShape = getShape(ref.shape);
+        let v = hasOwn(src, name) ? toJsonValue(src[name], mShape) : undefined;
+        if (v === undefined && shape.required?.includes(name)) v = emptyOf(mShape);
+        if (v !== undefined) out[ref.locationName ?? name] = v;
+      }
+      return out;
+    }
+    case "list": {
+      if (!Array.isArray(value)) throw new Error("serialize: list expected");
+      const m = getShape(shape.member!.shape);
+      const out: unknown[] = [];
+      for (const item of value) {
+        const v = toJsonValue(item, m);
+        if (v !== undefined) out.push(v);
+      }
+      return out;
+    }
+    case "map": {
+      const valShape = getShape(shape.value!.shape);
+      const out: Record<string, unknown> = {};
+      const entries = value instanceof Map ? [...value.entries()] : Object.entries(value as Record<string, unknown>);
+      for (const [k, item] of entries) {
+        const v = toJsonValue(item, valShape);
+        if (v !== undefined) setOwn(out, String(k), v);
+      }
+      return out;
+    }
+    case "timestamp":
+      return formatTimestamp(value);
+    case "integer":
+    case "long":
+    case "float":
+    case "double":
+      return Number(value);
+    case "boolean":
+      return Boolean(value);
+    case "string":
+      return String(value);
+    case "blob":
+      if (typeof value === "string") return Buffer.from(value).toString("base64");
+      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
+      throw new Error("serialize: blob expected");
+  }
+}
+
+function emptyOf(shape: Shape): unknown {
+  if (shape.type === "list") return [];
+  if (shape.type === "map") return {};
+  return undefined;
+}
+
+function headerText(v: unknown, shape: Shape): string {
+  if (shape.type === "timestamp") return (v instanceof Date ? v : new Date(formatTimestamp(v))).toUTCString();
+  return String(v);
+}
+
+/**
+ * Serialize an operation's output object (as returned by a service handler) into an HTTP response.
+ */
+export function serializeOutput(operation: Operation | string, output: Record<string, unknown> | undefined | null): SerializedResponse {
+  const op = typeof operation === "string" ? getOperation(operation) : operation;
+  const out = (output ?? {}) as Record<string, unknown>;
+  let status = op.http.responseCode ?? 200;
+  const headers: Record<string, string> = {};
+
+  const shape = op.output ? getShape(op.output.shape) : undefined;
+  let body: ResponseBody;
+  let contentType: string | undefined;
+
+  if (shape) {
+    const members = shape.members ?? {};
+    // header / status bindings
+    for (const [name, ref] of Object.entries(members)) {
+      const v = out[name];
+      if (v === undefined || v === null) continue;
+      if (ref.location === "header") headers[ref.locationName ?? name] = headerText(v, getShape(ref.shape));
+      else if (ref.location === "headers") {
+        for (const [k, hv] of Object.entries(v as Record<string, unknown>)) headers[(ref.locationName ?? "") + k] = String(hv);
+      } else if (ref.location === "statusCode" && typeof v === "number") status = v;
+    }
+    if (shape.payload) {
+      const ref = members[shape.payload];
+      const pShape = getShape(ref.shape);
+      const v = out[shape.payload];
+      if (pShape.type === "blob") {
+        contentType = "application/octet-stream";
+        if (v === undefined || v === null) body = Buffer.alloc(0);
+        else if (isStream(v) || typeof v === "string" || v instanceof Uint8Array) body = v as ResponseBody;
+        else throw new Error("serialize: payload must be a Readable, Buffer, Uint8Array or string");
+      } else {
+        contentType = "application/json";
+        body = JSON.stringify(toJsonValue(v, pShape) ?? {});
+      }
+    } else {
+      const json: Record<string, unknown> = {};
+      for (const [name, ref] of Object.entries(members)) {
+        if (ref.location) continue;
+        const mShape = getShape(ref.shape);
+        let v = hasOwn(out, name) ? toJsonValue(out[name], mShape) : undefined;
+        if (v === undefined && (mShape.type === "list" || shape.required?.includes(name))) v = emptyOf(mShape);
+        if (v !== undefined) json[ref.locationName ?? name] = v;
+      }
+      contentType = "application/json";
+      body = JSON.stringify(json);
+    }
+  } else {
+    contentType = "application/json";
+    body = "{}";
+  }
+
+  if (typeof out.$status === "number" && Number.isInteger(out.$status)) status = out.$status;
+  if (status === 204 || status === 304) {
+    body = undefined;
+    contentType = undefined;
+  }
+  if (contentType) headers["Content-Type"] = contentType;
+
+  const extra = out.$headers;
+  if (extra && typeof extra === "object") {
+    for (const [k, v] of Object.entries(extra as Record<string, unknown>)) {
+      if (v === undefined || v === null) continue;
+      // replace case-insensitively (e.g. a caller-supplied content-type)
+      for (const existing of Object.keys(headers)) if (existing.toLowerCase() === k.toLowerCase()) delete headers[existing];
+      headers[k] = String(v);
+    }
+  }
+  return { status, headers, body };
+}
+
+/** statusCode/status carried by a framework error (fastify, http-errors), if any */
+function frameworkStatus(err: unknown): number | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const e = err as { statusCode?: unknown; status?: unknown };
+  const v = typeof e.statusCode === "number" ? e.statusCode : typeof e.status === "number" ? e.status : undefined;
+  return v !== undefined && Number.isInteger(v) ? v : undefined;
+}
+
+const GENERIC_500 = "An internal error occurred. Please try again later.";
+
+/**
+ * Serialize any thrown value as an AWS restJson1 error response. Only ServiceError keeps its code
+ * and message; everything else becomes 500 InternalServerException with a generic message.
+ */
+export function serializeError(err: unknown): SerializedResponse & { body: string; code: string } {
+  let code: string;
+  let status: number;
+  let message: string;
+  if (err instanceof ServiceError) {
+    code = err.code;
+    status = err.status;
+    message = err.message;
+  } else if (frameworkStatus(err) === 413) {
+    // e.g. fastify's FST_ERR_CTP_BODY_TOO_LARGE: still the client's fault, never a 500
+    code = "PayloadTooLargeException";
+    status = 413;
+    message = "Request body is too large";
+  } else if ((frameworkStatus(err) ?? 0) >= 400 && (frameworkStatus(err) ?? 0) < 500) {
+    // other client errors raised by the HTTP framework before the protocol layer ran
+    // (content-type parser, malformed request): report as a validation problem
+    code = "ValidationException";
+    status = 400;
+    message = "The request could not be read: " + String((err as Error).message ?? "bad request").slice(0, 200);
+  } else {
+    code = "InternalServerException";
+    status = 500;
+    message = GENERIC_500;
+  }
+  return {
+    status,
+    code,
+    headers: { "Content-Type": "application/json", "x-amzn-ErrorType": code },
+    body: JSON.stringify({ message }),
+  };
+}
