@@ -1,0 +1,299 @@
+// DiskBlobStore: blobs as plain files under a root directory (the embedded default, under
+// REFSTORE_DATA_DIR/blobs).
+//
+// Layout:
+//   <root>/<key>                   committed objects (keys are relative paths, '/'-separated)
+//   <root>/.incomplete/<random>    bytes of writers that have not committed yet
+//
+// A writer appends to its own file in .incomplete; commit() fsyncs it, creates the key's parent
+// directories and renames it into place (atomic on one filesystem), then fsyncs the parent
+// directory. A reader therefore sees either nothing or the whole object. abort() unlinks the
+// temporary file. After a crash, sweepIncomplete() (at start-up, before any writer exists)
+// removes whatever is left in .incomplete.
+
+import { randomBytes } from "node:crypto";
+import { constants as fsc } from "node:fs";
+import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
+import { dirname, join, resolve, sep } from "node:path";
+import { Readable } from "node:stream";
+import { BlobNotFound, type BlobStore, type BlobWriter } from "./types.js";
+
+/** Name of the directory (directly under the root) that holds uncommitted writes. */
+export const INCOMPLETE_DIR = ".incomplete";
+
+const READ_HIGH_WATER_MARK = 1024 * 1024;
+
+/**
+ * Throw unless `key` is a safe relative object key: non-empty '/'-separated segments, none of
+ * them "", "." or "..", no leading '/', no backslash or NUL, at most 1024 bytes, and not inside
+ * the reserved `.incomplete` directory. Used by both blob stores so that keys behave the same.
+ */
+export function checkBlobKey(key: string): void {
+  const bad = (why: string): never => {
+    throw new TypeError(`invalid blob key ${JSON.stringify(key.length > 200 ? key.slice(0, 200) + "…" : key)}: ${why}`);
+  };
+  if (typeof key !== "string" || key.length === 0) bad("empty");
+  if (Buffer.byteLength(key) > 1024) bad("longer than 1024 bytes");
+  if (key.includes("\0")) bad("contains NUL");
+  if (key.includes("\\")) bad("contains a backslash");
+  if (key.startsWith("/")) bad("absolute path");
+  for (const seg of key.split("/")) {
+    if (seg === "") bad("empty path segment");
+    if (seg === "." || seg === "..") bad(`contains a '${seg}' segment`);
+  }
+  if (key === INCOMPLETE_DIR || key.startsWith(INCOMPLETE_DIR + "/")) bad("reserved prefix");
+}
+
+function isErrno(err: unknown, ...codes: string[]): boolean {
+  return typeof err === "object" && err !== null && codes.includes((err as NodeJS.ErrnoException).code ?? "");
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  let h: FileHandle | undefined;
+  try {
+    h = await open(dir, fsc.O_RDONLY);
+    await h.sync();
+  } catch {
+    // Directory fsync is best effort (not supported on every filesystem).
+  } finally {
+    await h?.close().catch(() => {});
+  }
+}
+
+export interface DiskBlobStoreOptions {
+  /** fsync file and directory on commit/put (default true). Tests may switch it off for speed. */
+  fsync?: boolean;
+}
+
+export class DiskBlobStore implements BlobStore {
+  readonly root: string;
+  private readonly incompleteDir: string;
+  private readonly fsync: boolean;
+
+  constructor(rootDir: string, opts: DiskBlobStoreOptions = {}) {
+    this.root = resolve(rootDir);
+    this.incompleteDir = join(this.root, INCOMPLETE_DIR);
+    this.fsync = opts.fsync ?? true;
+  }
+
+  /** Absolute file path of a (validated) key. */
+  pathOf(key: string): string {
+    checkBlobKey(key);
+    const p = join(this.root, ...key.split("/"));
+    // Defence in depth: checkBlobKey already rules out escaping the root.
+    if (!p.startsWith(this.root + sep)) throw new TypeError(`invalid blob key ${JSON.stringify(key)}: outside the store`);
+    return p;
+  }
+
+  async create(key: string): Promise<BlobWriter> {
+    const finalPath = this.pathOf(key);
+    await mkdir(this.incompleteDir, { recursive: true });
+    const tmpPath = join(this.incompleteDir, `${Date.now().toString(36)}-${randomBytes(8).toString("hex")}`);
+    const handle = await open(tmpPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+    return new DiskBlobWriter(this, handle, tmpPath, finalPath);
+  }
+
+  async put(key: string, data: Buffer): Promise<void> {
+    const w = await this.create(key);
+    try {
+      await w.write(data);
+      await w.commit();
+    } catch (err) {
+      await w.abort();
+      throw err;
+    }
+  }
+
+  async read(key: string, start: number, endInclusive: number): Promise<Readable> {
+    checkRange(start, endInclusive);
+    const path = this.pathOf(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, fsc.O_RDONLY);
+    } catch (err) {
+      if (isErrno(err, "ENOENT", "ENOTDIR", "EISDIR")) throw new BlobNotFound(key);
+      throw err;
+    }
+    let size: number;
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw new BlobNotFound(key);
+      size = st.size;
+    } catch (err) {
+      await handle.close().catch(() => {});
+      throw err;
+    }
+    const end = Math.min(endInclusive, size - 1);
+    if (start > end) {
+      await handle.close();
+      return Readable.from([]);
+    }
+    // The open handle keeps the bytes readable even if the object is deleted meanwhile.
+    return handle.createReadStream({ start, end, highWaterMark: READ_HIGH_WATER_MARK, autoClose: true });
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    const path = this.pathOf(key);
+    try {
+      const st = await stat(path);
+      return st.isFile() ? st.size : undefined;
+    } catch (err) {
+      if (isErrno(err, "ENOENT", "ENOTDIR")) return undefined;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      await unlink(path);
+    } catch (err) {
+      if (isErrno(err, "ENOENT", "ENOTDIR")) return;
+      throw err;
+    }
+    await this.pruneEmptyParents(path);
+  }
+
+  async sweepIncomplete(): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.incompleteDir);
+    } catch (err) {
+      if (isErrno(err, "ENOENT")) return;
+      throw err;
+    }
+    for (const name of names) await rm(join(this.incompleteDir, name), { recursive: true, force: true });
+  }
+
+  async close(): Promise<void> {}
+
+  /** Remove now-empty directories between a deleted file and the root (best effort). */
+  private async pruneEmptyParents(filePath: string): Promise<void> {
+    let dir = dirname(filePath);
+    while (dir.startsWith(this.root + sep)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        return; // not empty (or gone): stop
+      }
+      dir = dirname(dir);
+    }
+  }
+
+  /** @internal Move a finished temporary file to its final path. */
+  async _install(tmpPath: string, finalPath: string): Promise<void> {
+    // A concurrent delete() may prune the parent directory between mkdir and rename: retry.
+    for (let attempt = 0; ; attempt++) {
+      await mkdir(dirname(finalPath), { recursive: true });
+      try {
+        await rename(tmpPath, finalPath);
+        break;
+      } catch (err) {
+        if (attempt < 5 && isErrno(err, "ENOENT") && (await exists(tmpPath))) continue;
+        throw err;
+      }
+    }
+    if (this.fsync) await fsyncDir(dirname(finalPath));
+  }
+
+  /** @internal */
+  get _fsync(): boolean {
+    return this.fsync;
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await stat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Validate a read range: integers, start >= 0, endInclusive >= start - 1 (empty range allowed). */
+export function checkRange(start: number, endInclusive: number): void {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) || start < 0 || endInclusive < start - 1) {
+    throw new RangeError(`invalid byte range ${start}-${endInclusive}`);
+  }
+}
+
+type WriterState = "open" | "committing" | "committed" | "aborted" | "failed";
+
+class DiskBlobWriter implements BlobWriter {
+  private state: WriterState = "open";
+  private length = 0;
+  private handleClosed = false;
+  private pending: Promise<unknown> = Promise.resolve();
+  private committing: Promise<number> | undefined;
+
+  constructor(
+    private readonly store: DiskBlobStore,
+    private readonly handle: FileHandle,
+    private readonly tmpPath: string,
+    private readonly finalPath: string,
+  ) {}
+
+  write(chunk: Buffer): Promise<void> {
+    if (this.state !== "open") return Promise.reject(new Error(`blob writer is ${this.state}`));
+    // Serialise writes even if the caller does not await each one.
+    const p = this.pending.then(async () => {
+      if (this.state !== "open") throw new Error(`blob writer is ${this.state}`);
+      let off = 0;
+      while (off < chunk.length) {
+        const { bytesWritten } = await this.handle.write(chunk, off, chunk.length - off);
+        off += bytesWritten;
+      }
+      this.length += chunk.length;
+    });
+    this.pending = p.catch((err) => {
+      this.state = "failed";
+      throw err;
+    });
+    this.pending.catch(() => {});
+    return p;
+  }
+
+  commit(): Promise<number> {
+    if (this.state !== "open") return Promise.reject(new Error(`blob writer is ${this.state}`));
+    this.state = "committing";
+    this.committing = (async () => {
+      try {
+        await this.pending;
+        if (this.store._fsync) await this.handle.sync();
+        await this.closeHandle();
+        await this.store._install(this.tmpPath, this.finalPath);
+        this.state = "committed";
+        return this.length;
+      } catch (err) {
+        this.state = "failed";
+        await this.discard();
+        throw err;
+      }
+    })();
+    return this.committing;
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === "committing") {
+      // Too late to abort: let the commit finish (or fail and clean up after itself).
+      await this.committing?.catch(() => {});
+      return;
+    }
+    if (this.state === "committed" || this.state === "aborted") return;
+    this.state = "aborted";
+    await this.pending.catch(() => {});
+    await this.discard();
+  }
+
+  private async closeHandle(): Promise<void> {
+    if (this.handleClosed) return;
+    this.handleClosed = true;
+    await this.handle.close();
+  }
+
+  private async discard(): Promise<void> {
+    await this.closeHandle().catch(() => {});
+    await unlink(this.tmpPath).catch(() => {});
+  }
+}

@@ -1,0 +1,561 @@
+// S3BlobStore: blobs as objects in an S3 (or S3-compatible) bucket under a prefix, selected with
+// REFSTORE_BLOB_URL=s3://bucket/prefix.
+//
+// Writers buffer only the part being filled (plus at most `queueSize` parts in flight) and use a
+// multipart upload once the object outgrows one part; commit() is CompleteMultipartUpload (or a
+// single PutObject for an object smaller than one part), so the key becomes visible in one step.
+// abort() is AbortMultipartUpload.
+//
+// sweepIncomplete() lists the multipart uploads under our prefix and aborts the ones initiated
+// more than `sweepMinAgeMs` ago (default: one hour). It deliberately does NOT abort younger
+// uploads: in a scale-out deployment several refstore processes share one bucket/prefix, and one
+// of them starting up must not kill uploads that the others are still writing. (Uploads that
+// are younger than the limit at start-up are caught by the next sweep; an S3 lifecycle rule
+// "AbortIncompleteMultipartUpload" is a good complement.) Servers that implement neither
+// ListMultipartUploads nor AbortMultipartUpload (e.g. plain s3rver) are tolerated: the sweep and
+// the abort become no-ops and report through `onWarning`.
+
+import { createHash } from "node:crypto";
+import { Readable, finished } from "node:stream";
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListMultipartUploadsCommand,
+  PutObjectCommand,
+  UploadPartCommand,
+  type CompletedPart,
+  type S3Client,
+} from "@aws-sdk/client-s3";
+import { checkBlobKey, checkRange } from "./disk.js";
+import { BlobNotFound, type BlobStore, type BlobWriter } from "./types.js";
+
+export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+export const DEFAULT_QUEUE_SIZE = 2;
+export const DEFAULT_SWEEP_MIN_AGE_MS = 60 * 60 * 1000;
+const MAX_PARTS = 10_000;
+
+export interface S3BlobStoreOptions {
+  bucket: string;
+  /** Key prefix ("" or e.g. "refstore/prod"); leading/trailing slashes are ignored. */
+  prefix?: string;
+  client: S3Client;
+  /** Multipart part size in bytes (default 8 MiB; S3 requires >= 5 MiB for all but the last part). */
+  partSize?: number;
+  /** Part uploads in flight per writer before write() waits (default 2). */
+  queueSize?: number;
+  /** sweepIncomplete() aborts only uploads initiated at least this long ago (default 1 h; 0 = all). */
+  sweepMinAgeMs?: number;
+  /** Destroy the client in close() (set by blobStoreFromUrl, which creates the client). */
+  ownsClient?: boolean;
+  /** Abort a read stream that receives no bytes for this long while the consumer wants data (default 120 s). */
+  idleTimeoutMs?: number;
+  /** Non-fatal problems (an abort or sweep the server does not support, ...). Default: ignored. */
+  onWarning?: (message: string, err?: unknown) => void;
+}
+
+// --- helpers shared with sources.ts -----------------------------------------------------------
+
+/** The S3 error code of an SDK error (e.g. "NoSuchKey"), if any. */
+export function s3ErrorCode(err: unknown): string | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const e = err as { Code?: unknown; name?: unknown };
+  if (typeof e.Code === "string") return e.Code;
+  if (typeof e.name === "string") return e.name;
+  return undefined;
+}
+
+/** The HTTP status of an SDK error, if it got a response. */
+export function s3HttpStatus(err: unknown): number | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const e = err as { $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } };
+  return e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+}
+
+function isNotImplemented(err: unknown): boolean {
+  const code = s3ErrorCode(err);
+  const status = s3HttpStatus(err);
+  return code === "NotImplemented" || code === "MethodNotAllowed" || status === 501 || status === 405;
+}
+
+export interface GuardOptions {
+  /** Drop this many bytes at the start of the body (a server that ignored part of a Range). */
+  skip?: number;
+  /**
+   * Deliver exactly this many bytes (after `skip`): more are cut off (the body is then released),
+   * fewer - the body ending early - is an error (code ERR_SHORT_BODY).
+   */
+  take?: number;
+  /** Fail if the source delivers nothing for this long while the consumer is waiting. */
+  idleTimeoutMs?: number;
+  /** Turn a source error into the error the consumer sees. */
+  mapError?: (err: Error) => Error;
+  signal?: AbortSignal;
+  highWaterMark?: number;
+}
+
+/**
+ * Wrap a response body so that (a) it yields Buffers, (b) any error of the body - including a
+ * connection that closes early, a short body and a stalled body - becomes an error of the
+ * returned stream instead of a hang, and (c) destroying the returned stream releases the body.
+ */
+export function guardBody(body: Readable, opts: GuardOptions = {}): Readable {
+  const mapError = opts.mapError ?? ((e: Error) => e);
+  let skip = opts.skip ?? 0;
+  let remaining = opts.take ?? Infinity;
+  let done = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const out = new Readable({
+    highWaterMark: opts.highWaterMark ?? 1024 * 1024,
+    read() {
+      if (!done && body.isPaused()) body.resume();
+    },
+    destroy(err, cb) {
+      disarm();
+      opts.signal?.removeEventListener("abort", onAbort);
+      if (!body.destroyed) body.destroy();
+      cb(err);
+    },
+  });
+  const fail = (err: Error) => {
+    if (done) return;
+    done = true;
+    disarm();
+    if (!out.destroyed) out.destroy(mapError(err));
+  };
+  const finish = () => {
+    if (done) return;
+    done = true;
+    disarm();
+    out.push(null);
+  };
+  function disarm() {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+  }
+  function arm() {
+    if (!opts.idleTimeoutMs || done) return;
+    disarm();
+    timer = setTimeout(function check() {
+      // Paused because the consumer is slow: not the source's fault, keep waiting.
+      if (body.isPaused()) {
+        timer = setTimeout(check, opts.idleTimeoutMs);
+        return;
+      }
+      fail(Object.assign(new Error(`no data for ${opts.idleTimeoutMs} ms`), { code: "ETIMEDOUT" }));
+      body.destroy();
+    }, opts.idleTimeoutMs);
+    timer.unref?.();
+  }
+  const onAbort = () => {
+    fail(Object.assign(new Error("aborted"), { name: "AbortError", code: "ABORT_ERR" }));
+    body.destroy();
+  };
+
+  body.on("data", (chunk: unknown) => {
+    if (done) return;
+    let buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    if (skip > 0) {
+      const n = Math.min(skip, buf.length);
+      skip -= n;
+      buf = buf.subarray(n);
+    }
+    if (buf.length > remaining) buf = buf.subarray(0, remaining);
+    remaining -= buf.length;
+    arm();
+    if (buf.length > 0 && !out.push(buf)) body.pause();
+    if (remaining === 0) {
+      finish();
+      body.destroy(); // anything more is not ours
+    }
+  });
+  body.on("end", () => {
+    if (remaining !== Infinity && remaining > 0) {
+      fail(Object.assign(new Error(`body ended ${remaining} bytes early`), { code: "ERR_SHORT_BODY" }));
+    } else {
+      finish();
+    }
+  });
+  finished(body, (err) => {
+    if (err) fail(err);
+  });
+  if (opts.signal) {
+    if (opts.signal.aborted) queueMicrotask(onAbort);
+    else opts.signal.addEventListener("abort", onAbort, { once: true });
+  }
+  if (remaining === 0) {
+    finish();
+    body.destroy();
+  } else {
+    arm();
+  }
+  return out;
+}
+
+/** Parse "bytes a-b/total" (total may be "*"). */
+export function parseContentRange(v: string | undefined): { start: number; end: number; total?: number } | undefined {
+  const m = v ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(v.trim()) : null;
+  if (!m) return undefined;
+  return { start: Number(m[1]), end: Number(m[2]), total: m[3] === "*" ? undefined : Number(m[3]) };
+}
+
+/** Turn an SDK response body into a Node Readable. */
+export function toReadable(body: unknown): Readable {
+  if (body instanceof Readable) return body;
+  if (body && typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+    return Readable.from(body as AsyncIterable<Uint8Array>, { objectMode: false });
+  }
+  if (body && typeof (body as ReadableStream).getReader === "function") {
+    return Readable.fromWeb(body as import("node:stream/web").ReadableStream);
+  }
+  if (body === undefined || body === null) return Readable.from([]);
+  throw new TypeError("unsupported S3 response body");
+}
+
+function md5b64(data: Buffer): string {
+  return createHash("md5").update(data).digest("base64");
+}
+
+// --- the store ----------------------------------------------------------------------------------
+
+export class S3BlobStore implements BlobStore {
+  readonly bucket: string;
+  /** Normalised prefix: "" or "a/b/" (always ends with a slash when non-empty). */
+  readonly prefix: string;
+  readonly client: S3Client;
+  readonly partSize: number;
+  readonly queueSize: number;
+  private readonly sweepMinAgeMs: number;
+  private readonly ownsClient: boolean;
+  private readonly idleTimeoutMs: number;
+  /** @internal */
+  readonly warn: (message: string, err?: unknown) => void;
+
+  constructor(opts: S3BlobStoreOptions) {
+    if (!opts.bucket) throw new TypeError("S3BlobStore: bucket is required");
+    this.bucket = opts.bucket;
+    const p = (opts.prefix ?? "").replace(/^\/+|\/+$/g, "");
+    if (p.split("/").some((s) => s === "" || s === "." || s === "..") && p !== "") {
+      throw new TypeError(`S3BlobStore: invalid prefix ${JSON.stringify(opts.prefix)}`);
+    }
+    this.prefix = p ? p + "/" : "";
+    this.client = opts.client;
+    this.partSize = opts.partSize ?? DEFAULT_PART_SIZE;
+    if (!Number.isSafeInteger(this.partSize) || this.partSize < 1) throw new RangeError("S3BlobStore: bad partSize");
+    this.queueSize = Math.max(1, opts.queueSize ?? DEFAULT_QUEUE_SIZE);
+    this.sweepMinAgeMs = opts.sweepMinAgeMs ?? DEFAULT_SWEEP_MIN_AGE_MS;
+    this.ownsClient = opts.ownsClient ?? false;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 120_000;
+    this.warn = opts.onWarning ?? (() => {});
+  }
+
+  /** The S3 object key of a blob key. */
+  objectKey(key: string): string {
+    checkBlobKey(key);
+    return this.prefix + key;
+  }
+
+  async create(key: string): Promise<BlobWriter> {
+    return new S3BlobWriter(this, this.objectKey(key));
+  }
+
+  async put(key: string, data: Buffer): Promise<void> {
+    await this.client.send(
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: this.objectKey(key),
+        Body: data,
+        ContentLength: data.length,
+        ContentMD5: md5b64(data),
+      }),
+    );
+  }
+
+  async read(key: string, start: number, endInclusive: number): Promise<Readable> {
+    checkRange(start, endInclusive);
+    const Key = this.objectKey(key);
+    if (endInclusive < start) {
+      if ((await this.size(key)) === undefined) throw new BlobNotFound(key);
+      return Readable.from([]);
+    }
+    try {
+      const res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start}-${endInclusive}` }),
+      );
+      // Work out what the server actually sent instead of trusting it honoured the Range
+      // (s3rver ignores an end of 0 and sends "bytes 0-0/0" with a 1-byte length for an empty
+      // object): skip what precedes `start`, cut what follows `endInclusive`.
+      const body = toReadable(res.Body);
+      const cr = parseContentRange(res.ContentRange);
+      const servedStart = cr ? cr.start : 0;
+      const total = cr ? cr.total : res.ContentLength;
+      const servedEnd = cr ? cr.end : (res.ContentLength ?? Infinity) - 1;
+      if (servedStart > start) {
+        body.destroy();
+        throw new Error(`S3 returned bytes from ${servedStart} for a range starting at ${start} (${Key})`);
+      }
+      const end = Math.min(endInclusive, servedEnd, total === undefined ? Infinity : total - 1);
+      const take = Math.max(0, end - start + 1);
+      return guardBody(body, { skip: start - servedStart, take, idleTimeoutMs: this.idleTimeoutMs });
+    } catch (err) {
+      const code = s3ErrorCode(err);
+      const status = s3HttpStatus(err);
+      if (code === "NoSuchKey" || code === "NotFound" || (status === 404 && code !== "NoSuchBucket")) {
+        throw new BlobNotFound(key);
+      }
+      // The object exists but the range starts at or after its end: nothing to stream.
+      if (code === "InvalidRange" || status === 416) return Readable.from([]);
+      throw err;
+    }
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      return res.ContentLength ?? 0;
+    } catch (err) {
+      const code = s3ErrorCode(err);
+      if (s3HttpStatus(err) === 404 && code !== "NoSuchBucket") return undefined;
+      if (code === "NotFound" || code === "NoSuchKey") return undefined;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    try {
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+    } catch (err) {
+      if (s3ErrorCode(err) === "NoSuchKey") return;
+      throw err;
+    }
+  }
+
+  async sweepIncomplete(): Promise<void> {
+    const cutoff = Date.now() - this.sweepMinAgeMs;
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    for (;;) {
+      let res;
+      try {
+        res = await this.client.send(
+          new ListMultipartUploadsCommand({
+            Bucket: this.bucket,
+            Prefix: this.prefix || undefined,
+            KeyMarker,
+            UploadIdMarker,
+          }),
+        );
+      } catch (err) {
+        if (isNotImplemented(err)) {
+          this.warn("S3 server does not implement ListMultipartUploads: incomplete uploads not swept", err);
+          return;
+        }
+        throw err;
+      }
+      for (const u of res.Uploads ?? []) {
+        if (!u.Key || !u.UploadId) continue;
+        if (this.prefix && !u.Key.startsWith(this.prefix)) continue;
+        if (this.sweepMinAgeMs > 0 && (!u.Initiated || u.Initiated.getTime() > cutoff)) continue;
+        await this.abortUpload(u.Key, u.UploadId);
+      }
+      if (!res.IsTruncated) return;
+      if (res.NextKeyMarker === KeyMarker && res.NextUploadIdMarker === UploadIdMarker) return; // no progress
+      KeyMarker = res.NextKeyMarker;
+      UploadIdMarker = res.NextUploadIdMarker;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  /** @internal Abort one multipart upload; never throws (reports through onWarning). */
+  async abortUpload(Key: string, UploadId: string): Promise<void> {
+    try {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key, UploadId }));
+    } catch (err) {
+      if (s3ErrorCode(err) === "NoSuchUpload") return;
+      if (isNotImplemented(err)) {
+        this.warn("S3 server does not implement AbortMultipartUpload: parts of an aborted upload remain", err);
+        return;
+      }
+      this.warn(`AbortMultipartUpload failed for ${Key}`, err);
+    }
+  }
+}
+
+type WriterState = "open" | "committing" | "committed" | "aborted" | "failed";
+
+class S3BlobWriter implements BlobWriter {
+  private state: WriterState = "open";
+  private length = 0;
+  /** The part being filled (grows up to partSize). */
+  private buf: Buffer | undefined;
+  private bufLen = 0;
+  private uploadId: string | undefined;
+  private partNumber = 0;
+  private readonly parts: CompletedPart[] = [];
+  private readonly inflight = new Set<Promise<void>>();
+  private error: unknown;
+  private pending: Promise<unknown> = Promise.resolve();
+  private committing: Promise<number> | undefined;
+
+  constructor(
+    private readonly store: S3BlobStore,
+    private readonly key: string,
+  ) {}
+
+  write(chunk: Buffer): Promise<void> {
+    if (this.state !== "open") return Promise.reject(new Error(`blob writer is ${this.state}`));
+    const p = this.pending.then(() => this.doWrite(chunk));
+    this.pending = p.catch((err) => {
+      if (this.state === "open") this.state = "failed";
+      this.error ??= err;
+      throw err;
+    });
+    this.pending.catch(() => {});
+    return p;
+  }
+
+  private async doWrite(chunk: Buffer): Promise<void> {
+    if (this.state !== "open") throw new Error(`blob writer is ${this.state}`);
+    if (this.error) throw this.error;
+    const partSize = this.store.partSize;
+    let off = 0;
+    while (off < chunk.length) {
+      const n = Math.min(chunk.length - off, partSize - this.bufLen);
+      this.ensureCapacity(this.bufLen + n);
+      chunk.copy(this.buf!, this.bufLen, off, off + n);
+      this.bufLen += n;
+      off += n;
+      this.length += n;
+      if (this.bufLen === partSize) {
+        const part = this.buf!;
+        this.buf = undefined;
+        this.bufLen = 0;
+        await this.startPart(part);
+      }
+    }
+  }
+
+  /** Grow the current part buffer (copying on the fly; reused chunk buffers are safe). */
+  private ensureCapacity(needed: number): void {
+    const cap = this.buf?.length ?? 0;
+    if (needed <= cap) return;
+    const newCap = Math.min(this.store.partSize, Math.max(needed, cap * 2, 64 * 1024));
+    const nb = Buffer.allocUnsafe(newCap);
+    if (this.buf) this.buf.copy(nb, 0, 0, this.bufLen);
+    this.buf = nb;
+  }
+
+  private async startPart(data: Buffer): Promise<void> {
+    const { client, bucket } = this.store;
+    if (this.uploadId === undefined) {
+      const res = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: this.key }));
+      if (!res.UploadId) throw new Error("CreateMultipartUpload returned no UploadId");
+      this.uploadId = res.UploadId;
+    }
+    const PartNumber = ++this.partNumber;
+    if (PartNumber > MAX_PARTS) throw new Error(`object too large for ${MAX_PARTS} parts of ${this.store.partSize} bytes`);
+    const UploadId = this.uploadId;
+    const p = client
+      .send(
+        new UploadPartCommand({
+          Bucket: bucket,
+          Key: this.key,
+          UploadId,
+          PartNumber,
+          Body: data,
+          ContentLength: data.length,
+          ContentMD5: md5b64(data),
+        }),
+      )
+      .then((res) => {
+        this.parts.push({ PartNumber, ETag: res.ETag });
+      })
+      .catch((err) => {
+        this.error ??= err;
+      })
+      .finally(() => {
+        this.inflight.delete(p);
+      });
+    this.inflight.add(p);
+    // Backpressure: at most queueSize parts in flight while the next one is filled.
+    while (this.inflight.size >= this.store.queueSize) await Promise.race(this.inflight);
+    if (this.error) throw this.error;
+  }
+
+  commit(): Promise<number> {
+    if (this.state !== "open") return Promise.reject(new Error(`blob writer is ${this.state}`));
+    this.state = "committing";
+    this.committing = (async () => {
+      try {
+        await this.pending;
+        const { client, bucket } = this.store;
+        if (this.uploadId === undefined) {
+          const body = this.buf ? this.buf.subarray(0, this.bufLen) : Buffer.alloc(0);
+          await client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: this.key,
+              Body: body,
+              ContentLength: body.length,
+              ContentMD5: md5b64(body),
+            }),
+          );
+        } else {
+          if (this.bufLen > 0) {
+            const last = this.buf!.subarray(0, this.bufLen);
+            this.buf = undefined;
+            this.bufLen = 0;
+            await this.startPart(last);
+          }
+          while (this.inflight.size > 0) await Promise.race(this.inflight);
+          if (this.error) throw this.error;
+          const Parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
+          await client.send(
+            new CompleteMultipartUploadCommand({
+              Bucket: bucket,
+              Key: this.key,
+              UploadId: this.uploadId,
+              MultipartUpload: { Parts },
+            }),
+          );
+        }
+        this.buf = undefined;
+        this.state = "committed";
+        return this.length;
+      } catch (err) {
+        this.state = "failed";
+        await this.discard();
+        throw err;
+      }
+    })();
+    return this.committing;
+  }
+
+  async abort(): Promise<void> {
+    if (this.state === "committing") {
+      await this.committing?.catch(() => {});
+      return;
+    }
+    if (this.state === "committed" || this.state === "aborted") return;
+    this.state = "aborted";
+    await this.pending.catch(() => {});
+    await this.discard();
+  }
+
+  private discarded = false;
+  private async discard(): Promise<void> {
+    this.buf = undefined;
+    this.bufLen = 0;
+    await Promise.allSettled([...this.inflight]);
+    if (this.discarded) return;
+    this.discarded = true;
+    if (this.uploadId !== undefined) await this.store.abortUpload(this.key, this.uploadId);
+  }
+}

@@ -1,0 +1,362 @@
+// Import sources: reading `s3://bucket/key` URIs, either from a local directory that mirrors the
+// bucket (REFSTORE_BUCKET_MOUNTS="bucket=/dir,other=/dir2") or through the S3 API
+// (REFSTORE_S3_ENDPOINT, REFSTORE_S3_ACCESS_KEY_ID, REFSTORE_S3_SECRET_ACCESS_KEY, REFSTORE_S3_REGION).
+// Also: the S3 client factory and the BlobStore factory for REFSTORE_BLOB_URL.
+
+import { constants as fsc } from "node:fs";
+import { open, realpath, type FileHandle } from "node:fs/promises";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { GetObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import { DiskBlobStore } from "./disk.js";
+import { S3BlobStore, guardBody, s3ErrorCode, s3HttpStatus, toReadable, type S3BlobStoreOptions } from "./s3.js";
+import { SourceError, type BlobStore, type SourceReader } from "./types.js";
+import type { Readable } from "node:stream";
+
+// --- S3 client ----------------------------------------------------------------------------------
+
+export interface S3ClientOptions {
+  /** Custom endpoint (e.g. http://127.0.0.1:9000); implies path-style addressing. */
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  /** Default us-east-1. */
+  region?: string;
+  /** Default: true when an endpoint is set, else false. */
+  forcePathStyle?: boolean;
+  /** SDK attempts per request (default 3). */
+  maxAttempts?: number;
+  /** TCP connect timeout in ms (default 10 s). */
+  connectionTimeoutMs?: number;
+}
+
+/** Read REFSTORE_S3_* from an environment. */
+export function s3OptionsFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientOptions {
+  const v = (name: string) => {
+    const s = env[name]?.trim();
+    return s ? s : undefined;
+  };
+  return {
+    endpoint: v("REFSTORE_S3_ENDPOINT"),
+    accessKeyId: v("REFSTORE_S3_ACCESS_KEY_ID"),
+    secretAccessKey: v("REFSTORE_S3_SECRET_ACCESS_KEY"),
+    sessionToken: v("REFSTORE_S3_SESSION_TOKEN"),
+    region: v("REFSTORE_S3_REGION"),
+  };
+}
+
+/**
+ * An S3Client for refstore. Explicit keys if both are given, else the SDK's default credential
+ * chain. Flexible checksums are only used WHEN_REQUIRED: the SDK's default (aws-chunked uploads
+ * with trailing checksums) is not understood by several S3-compatible servers (s3rver stores
+ * the chunk framing as data); integrity of uploads is covered by Content-MD5 instead.
+ */
+export function makeS3Client(opts: S3ClientOptions = {}): S3Client {
+  const config: S3ClientConfig = {
+    region: opts.region || "us-east-1",
+    forcePathStyle: opts.forcePathStyle ?? Boolean(opts.endpoint),
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    maxAttempts: opts.maxAttempts ?? 3,
+    requestHandler: { connectionTimeout: opts.connectionTimeoutMs ?? 10_000 },
+  };
+  if (opts.endpoint) config.endpoint = opts.endpoint;
+  if (opts.accessKeyId && opts.secretAccessKey) {
+    config.credentials = {
+      accessKeyId: opts.accessKeyId,
+      secretAccessKey: opts.secretAccessKey,
+      ...(opts.sessionToken ? { sessionToken: opts.sessionToken } : {}),
+    };
+  }
+  return new S3Client(config);
+}
+
+// --- blob store from URL ------------------------------------------------------------------------
+
+/**
+ * The BlobStore for REFSTORE_BLOB_URL: undefined/"" → DiskBlobStore at `<dataDir>/blobs`;
+ * `file:///abs/dir` → DiskBlobStore there; `s3://bucket[/prefix]` → S3BlobStore (owning a new
+ * client built from `s3opts`).
+ */
+export function blobStoreFromUrl(
+  url: string | undefined,
+  dataDir: string,
+  s3opts: S3ClientOptions = {},
+  storeOpts: Omit<S3BlobStoreOptions, "bucket" | "prefix" | "client" | "ownsClient"> = {},
+): BlobStore {
+  if (url === undefined || url.trim() === "") return new DiskBlobStore(join(dataDir, "blobs"));
+  url = url.trim();
+  if (url.startsWith("file://")) {
+    const path = decodeURIComponent(new URL(url).pathname);
+    return new DiskBlobStore(path);
+  }
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m) throw new Error(`REFSTORE_BLOB_URL must be s3://bucket/prefix or file:///dir, not ${JSON.stringify(url)}`);
+  return new S3BlobStore({
+    ...storeOpts,
+    bucket: m[1],
+    prefix: m[2] ?? "",
+    client: makeS3Client(s3opts),
+    ownsClient: true,
+  });
+}
+
+// --- bucket mounts ------------------------------------------------------------------------------
+
+/**
+ * Parse REFSTORE_BUCKET_MOUNTS: "bucket=/dir,other=/dir2" (whitespace around items ignored,
+ * empty items skipped). Directories must be absolute. Throws on malformed input or duplicates.
+ */
+export function parseBucketMounts(str: string | undefined): Map<string, string> {
+  const mounts = new Map<string, string>();
+  if (!str) return mounts;
+  for (const raw of str.split(",")) {
+    const item = raw.trim();
+    if (!item) continue;
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new Error(`REFSTORE_BUCKET_MOUNTS: expected bucket=/dir, got ${JSON.stringify(item)}`);
+    const bucket = item.slice(0, eq).trim();
+    const dir = item.slice(eq + 1).trim();
+    if (!bucket || bucket.includes("/")) throw new Error(`REFSTORE_BUCKET_MOUNTS: bad bucket name ${JSON.stringify(bucket)}`);
+    if (!dir || !isAbsolute(dir)) throw new Error(`REFSTORE_BUCKET_MOUNTS: directory for ${bucket} must be absolute`);
+    if (mounts.has(bucket)) throw new Error(`REFSTORE_BUCKET_MOUNTS: bucket ${bucket} listed twice`);
+    mounts.set(bucket, resolve(dir));
+  }
+  return mounts;
+}
+
+// --- URIs and messages --------------------------------------------------------------------------
+
+export const MAX_MESSAGE_LENGTH = 127;
+
+/** Split `s3://bucket/key`; undefined if it is not such a URI. */
+export function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
+  const m = /^s3:\/\/([^/]+)\/(.+)$/s.exec(uri);
+  if (!m) return undefined;
+  return { bucket: m[1], key: m[2] };
+}
+
+/** Cut `s` to at most `max` UTF-16 units by replacing its middle with "…" (no split surrogates). */
+export function truncateMiddle(s: string, max: number): string {
+  if (s.length <= max) return s;
+  if (max <= 1) return "…".slice(0, max);
+  const keep = max - 1;
+  let headLen = Math.ceil(keep / 2);
+  let tailLen = keep - headLen;
+  const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
+  const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
+  if (headLen > 0 && isHigh(s.charCodeAt(headLen - 1))) headLen--;
+  if (tailLen > 0 && isLow(s.charCodeAt(s.length - tailLen))) tailLen--;
+  return s.slice(0, headLen) + "…" + (tailLen > 0 ? s.slice(s.length - tailLen) : "");
+}
+
+/**
+ * "s3://bucket/key: reason", at most 127 characters: the key (or, if even that is not enough,
+ * the whole URI) is shortened in the middle.
+ */
+export function sourceMessage(uri: string, reason: string): string {
+  const suffix = `: ${reason}`;
+  const full = uri + suffix;
+  if (full.length <= MAX_MESSAGE_LENGTH) return full;
+  const room = MAX_MESSAGE_LENGTH - suffix.length;
+  const parsed = parseS3Uri(uri);
+  if (parsed) {
+    const head = `s3://${parsed.bucket}/`;
+    if (room - head.length >= 9) return head + truncateMiddle(parsed.key, room - head.length) + suffix;
+  }
+  if (room >= 9) return truncateMiddle(uri, room) + suffix;
+  return truncateMiddle(full, MAX_MESSAGE_LENGTH);
+}
+
+function errCode(err: unknown): string | undefined {
+  if (typeof err !== "object" || err === null) return undefined;
+  const c = (err as { code?: unknown }).code;
+  return typeof c === "string" ? c : undefined;
+}
+
+const NETWORK_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EPIPE",
+  "ECONNABORTED",
+  "EPROTO",
+  "UND_ERR_SOCKET",
+  "ERR_SSL_WRONG_VERSION_NUMBER",
+]);
+
+/** The short reason for an S3 error (without the URI). */
+export function s3ErrorReason(err: unknown): string {
+  const code = s3ErrorCode(err);
+  const status = s3HttpStatus(err);
+  if (code === "NoSuchKey" || (status === 404 && code !== "NoSuchBucket")) return "no such object";
+  if (code === "NoSuchBucket") return "no such bucket";
+  if (
+    code === "AccessDenied" ||
+    code === "InvalidAccessKeyId" ||
+    code === "SignatureDoesNotMatch" ||
+    code === "AllAccessDisabled" ||
+    code === "ExpiredToken" ||
+    code === "InvalidToken" ||
+    status === 403 ||
+    status === 401
+  ) {
+    return "access denied";
+  }
+  if (code === "InvalidObjectState") return "object is archived";
+  if (code === "CredentialsProviderError") return "no S3 credentials";
+  const net = errCode(err);
+  if (status === undefined && (net !== undefined && (NETWORK_CODES.has(net) || net.startsWith("E")))) {
+    return `cannot reach S3 (${net})`;
+  }
+  if (status === undefined && (code === "TimeoutError" || code === "RequestTimeout")) return "cannot reach S3 (ETIMEDOUT)";
+  if (status !== undefined && status >= 500) return `S3 error (${code && code !== "Error" ? code : status})`;
+  if (code && code !== "Error" && /^[A-Za-z]+$/.test(code)) return `S3 error (${code})`;
+  if (status !== undefined) return `S3 error (HTTP ${status})`;
+  return `cannot reach S3 (${net ?? "unknown error"})`;
+}
+
+function isAbort(err: unknown, signal?: AbortSignal): boolean {
+  return Boolean(signal?.aborted) || (typeof err === "object" && err !== null && (err as Error).name === "AbortError");
+}
+
+// --- the reader ---------------------------------------------------------------------------------
+
+export interface SourceReaderOptions {
+  /** bucket → local directory (see parseBucketMounts). */
+  mounts?: Map<string, string>;
+  /** The client for non-mounted buckets, or options to create one lazily (default: from env). */
+  client?: S3Client;
+  s3?: S3ClientOptions;
+  /** A stream that delivers nothing for this long (while wanted) fails (default 120 s). */
+  idleTimeoutMs?: number;
+}
+
+/**
+ * SourceReader for s3:// URIs. `roleArn` is accepted and ignored: access uses the configured
+ * credentials (no STS AssumeRole). Cancelling through `signal` rejects / destroys the stream with
+ * an AbortError (not a SourceError).
+ */
+export class S3SourceReader implements SourceReader {
+  private readonly mounts: Map<string, string>;
+  private clientInstance: S3Client | undefined;
+  private readonly ownsClient: boolean;
+  private readonly s3opts: S3ClientOptions;
+  private readonly idleTimeoutMs: number;
+
+  constructor(opts: SourceReaderOptions = {}) {
+    this.mounts = opts.mounts ?? new Map();
+    this.clientInstance = opts.client;
+    this.ownsClient = !opts.client;
+    this.s3opts = opts.s3 ?? s3OptionsFromEnv();
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 120_000;
+  }
+
+  /** REFSTORE_BUCKET_MOUNTS and REFSTORE_S3_* from an environment. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): S3SourceReader {
+    return new S3SourceReader({ mounts: parseBucketMounts(env.REFSTORE_BUCKET_MOUNTS), s3: s3OptionsFromEnv(env) });
+  }
+
+  private get client(): S3Client {
+    this.clientInstance ??= makeS3Client(this.s3opts);
+    return this.clientInstance;
+  }
+
+  async open(uri: string, opts: { roleArn?: string; signal?: AbortSignal } = {}): Promise<{ size?: number; stream: Readable }> {
+    const parsed = parseS3Uri(uri);
+    if (!parsed) throw new SourceError(sourceMessage(uri, "not an s3://bucket/key URI"));
+    opts.signal?.throwIfAborted();
+    const dir = this.mounts.get(parsed.bucket);
+    if (dir !== undefined) return this.openMounted(uri, dir, parsed.key, opts.signal);
+    return this.openS3(uri, parsed.bucket, parsed.key, opts.signal);
+  }
+
+  private async openMounted(uri: string, dir: string, key: string, signal?: AbortSignal) {
+    const outside = () => new SourceError(sourceMessage(uri, "key is outside the bucket mount"));
+    const missing = () => new SourceError(sourceMessage(uri, "no such object"));
+    if (key.includes("\0") || key.startsWith("/") || key.split("/").some((s) => s === "..")) throw outside();
+    const inside = (root: string, p: string) => {
+      const rel = relative(root, p);
+      return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
+    };
+    const lexical = resolve(dir, key);
+    if (!inside(dir, lexical)) throw outside();
+    let realDir: string;
+    try {
+      realDir = await realpath(dir);
+    } catch {
+      throw missing(); // the mount directory itself is gone: nothing can be read from it
+    }
+    let real: string;
+    try {
+      real = await realpath(lexical);
+    } catch (err) {
+      if (errCode(err) === "ELOOP") throw outside();
+      throw missing(); // ENOENT, ENOTDIR, ...
+    }
+    if (!inside(realDir, real)) throw outside();
+    let handle: FileHandle;
+    try {
+      handle = await open(real, fsc.O_RDONLY);
+    } catch (err) {
+      const c = errCode(err);
+      if (c === "EACCES" || c === "EPERM") throw new SourceError(sourceMessage(uri, "access denied"));
+      throw missing();
+    }
+    let size: number;
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) throw missing();
+      size = st.size;
+    } catch (err) {
+      await handle.close().catch(() => {});
+      throw err instanceof SourceError ? err : missing();
+    }
+    const file = handle.createReadStream({ highWaterMark: 1024 * 1024, autoClose: true });
+    const stream = guardBody(file, {
+      take: size,
+      signal,
+      mapError: (e) =>
+        isAbort(e, signal) ? e : new SourceError(sourceMessage(uri, `read failed (${errCode(e) ?? e.message})`)),
+    });
+    return { size, stream };
+  }
+
+  private async openS3(uri: string, bucket: string, key: string, signal?: AbortSignal) {
+    let res;
+    try {
+      res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
+    } catch (err) {
+      if (isAbort(err, signal)) throw err;
+      throw Object.assign(new SourceError(sourceMessage(uri, s3ErrorReason(err))), { cause: err });
+    }
+    const size = res.ContentLength;
+    const stream = guardBody(toReadable(res.Body), {
+      take: size,
+      idleTimeoutMs: this.idleTimeoutMs,
+      signal,
+      mapError: (e) => {
+        if (isAbort(e, signal)) return e;
+        const code = errCode(e) ?? "ECONNRESET";
+        const reason =
+          code === "ERR_SHORT_BODY"
+            ? "object ended early while reading"
+            : code === "ETIMEDOUT"
+              ? "read stalled (ETIMEDOUT)"
+              : `connection lost while reading (${code})`;
+        return Object.assign(new SourceError(sourceMessage(uri, reason)), { cause: e });
+      },
+    });
+    return { size, stream };
+  }
+
+  async close(): Promise<void> {
+    if (!this.ownsClient) return; // an injected client belongs to the caller
+    this.clientInstance?.destroy();
+    this.clientInstance = undefined; // a later open() makes a new one
+  }
+}
