@@ -1,0 +1,146 @@
+// ingestFasta: one streaming pass over a FASTA source (plain or BGZF) that passes every byte
+// through to a sink, and produces the whole-file MD5, the .fai (and .gzi), and per-sequence
+// refget digests. Bounded memory: about 6 MB of buffers plus 4 x 4 MiB digest slots.
+
+import type { SequenceInfo } from "../catalog/types.js";
+import { BgzfDecoder, detectCompression } from "./bgzf.js";
+import { DigestPool, FileMd5 } from "./digests.js";
+import { err } from "./rules.js";
+import { FastaScanner, FLUSH_AT, WORK_CAP } from "./scanner.js";
+import { FastaError, type IngestOptions, type IngestResult } from "./types.js";
+
+export { FastaError };
+
+const SLOT_SIZE = FLUSH_AT + WORK_CAP + 16;
+
+export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOptions = {}): Promise<IngestResult> {
+  const { signal, onBytes } = opts;
+  const limit = opts.maxUncompressedBytes ?? Number.MAX_SAFE_INTEGER;
+  signal?.throwIfAborted();
+
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    if (!signal) return;
+    onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => {});
+  const race = <T>(p: Promise<T>): Promise<T> => (signal ? Promise.race([p, aborted]) : p);
+
+  const fileMd5 = new FileMd5();
+  const scanner = new FastaScanner();
+  const pool = new DigestPool(SLOT_SIZE);
+  let bytes = 0;
+  let mode: "detect" | "none" | "bgzf" = "detect";
+  let head: Buffer | undefined;
+  let decoder: BgzfDecoder | undefined;
+  const it = source[Symbol.asyncIterator]();
+  let itDone = false;
+
+  // text pieces of at most WORK_CAP bytes; flushes the normalisation area between pieces
+  const pending: Buffer[] = [];
+  const queueText = (t: Buffer) => {
+    pending.push(t);
+  };
+  const drain = async () => {
+    for (let i = 0; i < pending.length; i++) {
+      const t = pending[i];
+      for (let p = 0; p < t.length; p += WORK_CAP) {
+        if (scanner.normLen >= FLUSH_AT) {
+          await race(pool.dispatch(scanner.buf, scanner.normLen, scanner.ends));
+          scanner.normLen = 0;
+          scanner.ends = [];
+        }
+        const piece = t.subarray(p, Math.min(p + WORK_CAP, t.length));
+        if (mode === "none" && scanner.total + piece.length > limit) throw err.tooBig(limit);
+        scanner.scan(piece);
+      }
+    }
+    pending.length = 0;
+  };
+  const feed = (chunk: Buffer) => {
+    if (mode === "bgzf") decoder!.push(chunk, queueText);
+    else queueText(chunk);
+  };
+
+  try {
+    for (;;) {
+      const r = await race(it.next());
+      if (r.done) {
+        itDone = true;
+        break;
+      }
+      const chunk: Buffer = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as Uint8Array);
+      if (chunk.length === 0) continue;
+      signal?.throwIfAborted();
+      bytes += chunk.length;
+      const sink = onBytes ? onBytes(chunk) : undefined;
+      // the sink's write (I/O) overlaps the scan (CPU) of the same chunk
+      let sinkP: Promise<void> | undefined;
+      if (sink && typeof (sink as Promise<void>).then === "function") {
+        sinkP = Promise.resolve(sink);
+        sinkP.catch(() => {});
+      }
+      try {
+        await race(fileMd5.update(chunk));
+        if (mode === "detect") {
+          head = head ? Buffer.concat([head, chunk]) : chunk;
+          const d = detectCompression(head, false);
+          if (d !== "need-more") {
+            mode = d;
+            if (d === "bgzf") decoder = new BgzfDecoder(limit);
+            const h = head;
+            head = undefined;
+            feed(h);
+          }
+        } else {
+          feed(chunk);
+        }
+        await drain();
+      } finally {
+        if (sinkP) await race(sinkP);
+      }
+    }
+    if (mode === "detect") {
+      if (!head || head.length === 0) throw err.empty();
+      mode = detectCompression(head, true) as "none" | "bgzf";
+      if (mode === "bgzf") decoder = new BgzfDecoder(limit);
+      feed(head);
+      await drain();
+    }
+    if (bytes === 0) throw err.empty();
+    let gzi: Buffer | undefined;
+    if (decoder) {
+      gzi = decoder.finish();
+      if (scanner.total === 0) throw err.bgzfEmpty();
+    }
+    const fai = scanner.finish();
+    const md5 = await race(fileMd5.digest());
+    await race(pool.finish(scanner.buf, scanner.normLen, scanner.ends));
+    const sequences: SequenceInfo[] = scanner.names.map((name, i) => ({
+      name,
+      length: scanner.lengths[i],
+      md5: pool.md5s[i],
+      ga4gh: pool.shas[i],
+    }));
+    return {
+      md5,
+      bytes,
+      compression: mode === "bgzf" ? "bgzf" : "none",
+      uncompressedBytes: scanner.total,
+      fai,
+      ...(gzi ? { gzi } : {}),
+      sequences,
+    };
+  } catch (e) {
+    if (!itDone && typeof it.return === "function") {
+      Promise.resolve()
+        .then(() => it.return!())
+        .catch(() => {});
+    }
+    throw e;
+  } finally {
+    if (onAbort) signal!.removeEventListener("abort", onAbort);
+    await Promise.all([pool.close(), fileMd5.close()]);
+  }
+}

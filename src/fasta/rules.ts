@@ -1,0 +1,76 @@
+// Acceptance rules of the FASTA engine and their user-facing messages (see docs/fasta-rules.md).
+// Every message stays within the 127 characters of a job's statusMessage: names are shortened.
+
+import { FastaError } from "./types.js";
+
+/** SAM reference-name rule (SAMv1 §1.2.1). */
+export const SAM_NAME = /^[0-9A-Za-z!#$%&+./:;?@^_|~-][0-9A-Za-z!#$%&*+./:;=?@^_|~-]*$/;
+/** Longest sequence SAM/BAM tooling accepts (@SQ LN). */
+export const MAX_SEQUENCE_LENGTH = 2 ** 31 - 1;
+/** Longest accepted sequence name (bounded memory while streaming a header). */
+export const MAX_NAME_LENGTH = 1024;
+
+/** Shorten a user-supplied string so that the message fits in 127 characters. */
+export function q(s: string, max = 40): string {
+  return s.length > max ? s.slice(0, max - 3) + "..." : s;
+}
+
+/** A byte is "binary" when it is a C0 control other than TAB/LF/VT/FF/CR, DEL, or >= 0x80. */
+export function isBinaryByte(b: number): boolean {
+  return (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0b && b !== 0x0c && b !== 0x0d) || b === 0x7f || b >= 0x80;
+}
+
+function hex(b: number): string {
+  return "0x" + b.toString(16).padStart(2, "0").toUpperCase();
+}
+
+function showChar(b: number): string {
+  if (b > 0x20 && b < 0x7f) return `"${String.fromCharCode(b)}"`;
+  if (b === 0x20) return "space";
+  if (b === 0x09) return "tab";
+  if (b === 0x0d) return "carriage return";
+  return `byte ${hex(b)}`;
+}
+
+export const err = {
+  empty: () => new FastaError("empty file"),
+  noRecords: () => new FastaError('no FASTA records: no line starts with ">"'),
+  textBeforeHeader: (line: number) =>
+    new FastaError(`line ${line}: text before the first header (a FASTA file must start with ">")`),
+  emptyName: (line: number) => new FastaError(`line ${line}: empty sequence name after ">"`),
+  nameTooLong: (line: number) =>
+    new FastaError(`line ${line}: sequence name longer than ${MAX_NAME_LENGTH} characters`),
+  badName: (line: number, name: string) =>
+    new FastaError(
+      `line ${line}: sequence name "${q(name)}" breaks the SAM rule (no \\,"'\`()[]{}<> and no leading * or =)`,
+    ),
+  duplicate: (line: number, name: string, first: number) =>
+    new FastaError(`line ${line}: duplicate sequence name "${q(name)}" (first used at line ${first})`),
+  noSequence: (line: number, name: string) =>
+    new FastaError(`line ${line}: header "${q(name)}" has no sequence lines`),
+  longLine: (line: number, name: string) =>
+    new FastaError(`line ${line}: line longer than the record's first line (${q(name)})`),
+  shortLine: (line: number, name: string) =>
+    new FastaError(`line ${line}: line shorter than the record's first line but not its last (${q(name)})`),
+  blankLine: (line: number, name: string) =>
+    new FastaError(`line ${line}: blank line inside a record (${q(name)})`),
+  badChar: (line: number, name: string, b: number) =>
+    isBinaryByte(b)
+      ? new FastaError(`line ${line}: binary data (byte ${hex(b)}): not a FASTA text file`)
+      : new FastaError(`line ${line}: invalid character ${showChar(b)} in sequence ${q(name)} (only letters A-Z, a-z allowed)`),
+  binaryHeader: (line: number, b: number) =>
+    new FastaError(`line ${line}: binary data (byte ${hex(b)}) in a header: not a FASTA text file`),
+  tooLong: (line: number, name: string) =>
+    new FastaError(`line ${line}: sequence ${q(name)} is longer than 2147483647 bases (the SAM limit)`),
+  mixedEndings: (line: number, name: string, crlf: boolean) =>
+    new FastaError(
+      `line ${line}: mixed line endings, ${crlf ? "CRLF after LF" : "LF after CRLF"} lines in record ${q(name)}`,
+    ),
+  tooBig: (limit: number) => new FastaError(`uncompressed size exceeds the limit of ${limit} bytes`),
+  gzip: () => new FastaError("compressed with gzip: recompress with bgzip"),
+  otherCompression: (kind: string) => new FastaError(`compressed with ${kind}: only bgzip compression is supported`),
+  bgzfCorrupt: (at: number, what: string) => new FastaError(`BGZF: corrupt block at byte ${at} (${what})`),
+  bgzfTruncated: (at: number) => new FastaError(`BGZF: truncated block at byte ${at}: the file is incomplete`),
+  bgzfNoEof: () => new FastaError("BGZF: missing end-of-file marker block: the file is truncated"),
+  bgzfEmpty: () => new FastaError("empty file (the BGZF data holds no text)"),
+};

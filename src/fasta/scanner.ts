@@ -1,0 +1,394 @@
+// The one tight pass over FASTA text: builds the .fai, enforces the rules, and writes each
+// sequence, upper-cased and without line breaks, into a normalisation area whose contents are
+// handed to the digests in large blocks.
+//
+// Memory layout: one ArrayBuffer = [ normalisation area (NORM_CAP) | work area (WORK_CAP) ].
+// Each piece of text (<= WORK_CAP bytes) is copied into the work area; sequence bytes are moved
+// into the normalisation area with copyWithin (no allocation per line), then validated and
+// upper-cased four bytes at a time. The caller empties the normalisation area (flush) whenever
+// it holds FLUSH_AT bytes or more, between pieces.
+//
+// Fast path: inside a record whose line geometry is known, the next line's terminator is
+// predicted (LINEWIDTH bytes ahead) instead of searched; any surprise (a non-letter, a newline
+// where a base should be) sends that line through the exact slow path, which gives the right
+// answer or the right error.
+
+import { err, isBinaryByte, MAX_NAME_LENGTH, MAX_SEQUENCE_LENGTH, SAM_NAME } from "./rules.js";
+
+export const WORK_CAP = 1 << 20;
+export const FLUSH_AT = 4 << 20;
+const NORM_CAP = FLUSH_AT + WORK_CAP + 16;
+const WORK_OFF = NORM_CAP;
+
+const enum St {
+  Start, // before the first header, at a line start
+  StartBlank, // inside a line before the first header that began with \r
+  LineStart, // at a line start after a header
+  Header,
+  SeqLine,
+}
+
+const enum HPhase {
+  Lead,
+  Name,
+  Desc,
+}
+
+const LF = 0x0a;
+const CR = 0x0d;
+const GT = 0x3e;
+
+export interface SequenceEnd {
+  /** position in the normalisation area where the sequence's bytes end */
+  end: number;
+}
+
+export class FastaScanner {
+  readonly ab: ArrayBuffer;
+  readonly buf: Buffer;
+  private readonly u32: Uint32Array;
+  /** bytes in the normalisation area */
+  normLen = 0;
+  /** positions in the normalisation area where a sequence ends (since the last flush) */
+  ends: number[] = [];
+
+  private st: St = St.Start;
+  private lineNo = 1;
+  /** uncompressed offset of the first byte of the current piece */
+  private base = 0;
+  total = 0;
+  private faiParts: string[] = [];
+  readonly names: string[] = [];
+  readonly lengths: number[] = [];
+  private seen = new Map<string, number>();
+  private sawHeader = false;
+
+  // current record
+  private name = "";
+  private headerLine = 0;
+  private recOffset = 0;
+  private length = 0;
+  private lb = -1; // LINEBASES, -1 until the first sequence line ends
+  private lw = -1;
+  private crlf = false; // terminator style of the record (when lb >= 0 and styleKnown)
+  private styleKnown = false;
+  private shortLine = 0;
+  private blankLine = 0;
+
+  // current line
+  private curN = 0;
+  private pendingCR = false;
+  private hPhase = HPhase.Lead;
+  private nameBytes: number[] = [];
+
+  constructor() {
+    this.ab = new ArrayBuffer(NORM_CAP + WORK_CAP);
+    this.buf = Buffer.from(this.ab);
+    this.u32 = new Uint32Array(this.ab);
+  }
+
+  /** Scan a piece of text of at most WORK_CAP bytes. Throws FastaError. */
+  scan(piece: Uint8Array): void {
+    const n = piece.length;
+    if (n === 0) return;
+    if (n > WORK_CAP) throw new RangeError("piece larger than WORK_CAP");
+    if (this.normLen + n > NORM_CAP - 8) throw new RangeError("normalisation area not flushed");
+    this.buf.set(piece, WORK_OFF);
+    const end = WORK_OFF + n;
+    let p = WORK_OFF;
+    const buf = this.buf;
+    while (p < end) {
+      switch (this.st) {
+        case St.LineStart: {
+          if (this.lb > 0 && this.styleKnown && this.shortLine === 0 && this.blankLine === 0) {
+            p = this.fastRun(p, end);
+            if (p >= end) break;
+          }
+          const b = buf[p];
+          if (b === GT) {
+            this.finishRecord();
+            this.startHeader();
+            p++;
+          } else if (b === LF) {
+            // blank LF line
+            if (this.blankLine === 0) this.blankLine = this.lineNo;
+            this.lineNo++;
+            p++;
+          } else {
+            this.st = St.SeqLine;
+            this.curN = 0;
+            this.pendingCR = false;
+          }
+          break;
+        }
+        case St.SeqLine:
+          p = this.seqPiece(p, end);
+          break;
+        case St.Header:
+          p = this.headerPiece(p, end);
+          break;
+        case St.Start: {
+          const b = buf[p];
+          if (b === GT) {
+            this.startHeader();
+            p++;
+          } else if (b === LF) {
+            this.lineNo++;
+            p++;
+          } else if (b === CR) {
+            this.st = St.StartBlank;
+            p++;
+          } else {
+            if (isBinaryByte(b)) throw err.badChar(this.lineNo, "", b);
+            throw err.textBeforeHeader(this.lineNo);
+          }
+          break;
+        }
+        case St.StartBlank: {
+          if (buf[p] !== LF) throw err.textBeforeHeader(this.lineNo);
+          this.lineNo++;
+          this.st = St.Start;
+          p++;
+          break;
+        }
+      }
+    }
+    this.base += n;
+    this.total += n;
+  }
+
+  /** End of text: complete the last line and record. Returns the .fai. */
+  finish(): Buffer {
+    if (this.st === St.SeqLine) {
+      this.endSeqLine(this.pendingCR ? 2 : 0, this.pendingCR);
+    } else if (this.st === St.Header) {
+      this.endHeader();
+    } else if (this.st === St.StartBlank) {
+      throw err.textBeforeHeader(this.lineNo);
+    }
+    if (!this.sawHeader) throw this.total === 0 ? err.empty() : err.noRecords();
+    this.finishRecord();
+    return Buffer.from(this.faiParts.join(""), "latin1");
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  private pos(p: number): number {
+    return this.base + (p - WORK_OFF);
+  }
+
+  private startHeader(): void {
+    this.st = St.Header;
+    this.sawHeader = true;
+    this.hPhase = HPhase.Lead;
+    this.nameBytes.length = 0;
+    this.headerLine = this.lineNo;
+  }
+
+  private headerPiece(p: number, end: number): number {
+    const buf = this.buf;
+    let e = buf.indexOf(LF, p);
+    const complete = e >= 0 && e < end;
+    if (!complete) e = end;
+    for (let i = p; i < e; i++) {
+      const b = buf[i];
+      if (isBinaryByte(b) && b < 0x80) throw err.binaryHeader(this.lineNo, b);
+      if (this.hPhase === HPhase.Desc) continue;
+      const ws = b === 0x20 || b === 0x09 || b === 0x0b || b === 0x0c || b === CR;
+      if (this.hPhase === HPhase.Lead) {
+        if (ws) continue;
+        this.hPhase = HPhase.Name;
+      }
+      if (ws) {
+        this.hPhase = HPhase.Desc;
+        continue;
+      }
+      if (this.nameBytes.length >= MAX_NAME_LENGTH) throw err.nameTooLong(this.lineNo);
+      this.nameBytes.push(b);
+    }
+    if (!complete) return end;
+    this.endHeader();
+    this.recOffset = this.pos(e + 1);
+    this.lineNo++;
+    this.st = St.LineStart;
+    return e + 1;
+  }
+
+  private endHeader(): void {
+    const name = Buffer.from(this.nameBytes).toString("latin1");
+    const line = this.headerLine;
+    if (name.length === 0) throw err.emptyName(line);
+    if (!SAM_NAME.test(name)) throw err.badName(line, name);
+    const first = this.seen.get(name);
+    if (first !== undefined) throw err.duplicate(line, name, first);
+    this.seen.set(name, line);
+    this.name = name;
+    this.length = 0;
+    this.lb = -1;
+    this.lw = -1;
+    this.styleKnown = false;
+    this.crlf = false;
+    this.shortLine = 0;
+    this.blankLine = 0;
+    this.curN = 0;
+    this.pendingCR = false;
+    this.recOffset = 0; // set by headerPiece once the header line ends
+  }
+
+  private finishRecord(): void {
+    if (!this.sawHeader || this.name === "") return;
+    if (this.length === 0) throw err.noSequence(this.headerLine, this.name);
+    this.faiParts.push(`${this.name}\t${this.length}\t${this.recOffset}\t${this.lb}\t${this.lw}\n`);
+    this.names.push(this.name);
+    this.lengths.push(this.length);
+    this.ends.push(this.normLen);
+    this.name = "";
+  }
+
+  private seqPiece(p: number, end: number): number {
+    const buf = this.buf;
+    let e = buf.indexOf(LF, p);
+    const complete = e >= 0 && e < end;
+    if (!complete) e = end;
+    let cEnd = e; // content end
+    let cr = false;
+    if (e > p && buf[e - 1] === CR) {
+      cEnd = e - 1;
+      cr = true;
+    }
+    if (this.pendingCR) {
+      // the previous piece ended with CR: only a LF may follow it
+      if (buf[p] !== LF) throw err.badChar(this.lineNo, this.name, CR);
+      this.pendingCR = false;
+      this.endSeqLine(2, true);
+      return p + 1;
+    }
+    const n = cEnd - p;
+    if (n > 0) {
+      if (this.curN === 0) this.lineContentStarts();
+      this.addContent(p, cEnd);
+      this.curN += n;
+      if (this.lb >= 0 && this.curN > this.lb) throw err.longLine(this.lineNo, this.name);
+    }
+    if (!complete) {
+      this.pendingCR = cr;
+      return end;
+    }
+    this.endSeqLine(cr ? 2 : 1, cr);
+    return e + 1;
+  }
+
+  private lineContentStarts(): void {
+    if (this.blankLine !== 0) throw err.blankLine(this.blankLine, this.name);
+    if (this.shortLine !== 0) throw err.shortLine(this.shortLine, this.name);
+  }
+
+  /** copy [s, e) of the work area to the normalisation area, validated and upper-cased */
+  private addContent(s: number, e: number): void {
+    const o = this.normLen;
+    this.buf.copyWithin(o, s, e);
+    const bad = this.validateUpper(o, o + (e - s));
+    if (bad >= 0) throw err.badChar(this.lineNo, this.name, this.buf[s + (bad - o)]);
+    this.normLen = o + (e - s);
+    const len = this.length + (e - s);
+    if (len > MAX_SEQUENCE_LENGTH) throw err.tooLong(this.lineNo, this.name);
+    this.length = len;
+  }
+
+  /** termLen: bytes of the terminator (0 at end of file without newline) */
+  private endSeqLine(termLen: number, crlf: boolean): void {
+    const n = this.curN;
+    if (n === 0) {
+      if (termLen === 0) return; // end of file right after a newline: no line
+      if (this.blankLine === 0) this.blankLine = this.lineNo;
+      this.lineNo++;
+      this.st = St.LineStart;
+      return;
+    }
+    if (this.lb < 0) {
+      this.lb = n;
+      this.lw = n + (termLen === 0 ? 1 : termLen);
+      if (termLen > 0) {
+        this.crlf = crlf;
+        this.styleKnown = true;
+      }
+    } else {
+      if (termLen > 0 && this.styleKnown && crlf !== this.crlf) throw err.mixedEndings(this.lineNo, this.name, crlf);
+      if (n < this.lb) this.shortLine = this.lineNo;
+    }
+    this.curN = 0;
+    this.lineNo++;
+    this.st = St.LineStart;
+  }
+
+  /** Returns the index of the first byte in [a, b) that is not a letter, or -1; upper-cases. */
+  private validateUpper(a: number, b: number): number {
+    const buf = this.buf;
+    let i = a;
+    while (i < b && (i & 3) !== 0) {
+      const c = buf[i] & 0xdf;
+      if (c < 0x41 || c > 0x5a) return i;
+      buf[i] = c;
+      i++;
+    }
+    const u32 = this.u32;
+    const wEnd = b >>> 2;
+    let k = i >>> 2;
+    for (; k < wEnd; k++) {
+      const w = u32[k] & 0xdfdfdfdf;
+      if ((((w + 0x25252525) | (w - 0x41414141) | w) & 0x80808080) !== 0) break;
+      u32[k] = w;
+    }
+    i = k << 2;
+    for (; i < b; i++) {
+      const c = buf[i] & 0xdf;
+      if (c < 0x41 || c > 0x5a) return i;
+      buf[i] = c;
+    }
+    return -1;
+  }
+
+  /** Predicted full lines; returns the position after the last accepted line. */
+  private fastRun(p: number, end: number): number {
+    const buf = this.buf;
+    const lb = this.lb;
+    const lw = this.lw;
+    const maxLines = Math.floor((end - p) / lw);
+    if (maxLines === 0) return p;
+    const o0 = this.normLen;
+    let o = o0;
+    let q = p;
+    let r = 0;
+    if (this.crlf) {
+      while (r < maxLines && buf[q + lw - 1] === LF && buf[q + lw - 2] === CR) {
+        buf.copyWithin(o, q, q + lb);
+        o += lb;
+        q += lw;
+        r++;
+      }
+    } else {
+      while (r < maxLines && buf[q + lw - 1] === LF) {
+        buf.copyWithin(o, q, q + lb);
+        o += lb;
+        q += lw;
+        r++;
+      }
+    }
+    if (r === 0) return p;
+    const bad = this.validateUpper(o0, o);
+    if (bad >= 0) {
+      r = Math.floor((bad - o0) / lb);
+      o = o0 + r * lb;
+      q = p + r * lw;
+    }
+    const len = this.length + r * lb;
+    if (len > MAX_SEQUENCE_LENGTH) {
+      // let the slow path find the exact line
+      return p;
+    }
+    this.length = len;
+    this.normLen = o;
+    this.lineNo += r;
+    return q;
+  }
+}
