@@ -149,11 +149,15 @@ export interface Catalog {
   findStoreByClientToken(account: string, clientToken: string): Promise<StoreRecord | undefined>;
   countStores(account: string): Promise<number>;
   listStores(account: string, filter: StoreFilter, after: Cursor | undefined, limit: number): Promise<StoreRecord[]>;
+  /** The account that owns a store (workers need it for reference ARNs). */
+  accountOfStore(storeId: string): Promise<string | undefined>;
   /** Deletes the store unless it still holds references (then returns "not-empty"). */
   deleteStore(account: string, id: string): Promise<"deleted" | "not-found" | "not-empty">;
 
   // --- import jobs --------------------------------------------------------------------------
   insertJob(job: JobRecord): Promise<void>;
+  /** Insert many jobs in one transaction (bulk loads and benchmarks). */
+  insertJobs(jobs: JobRecord[]): Promise<void>;
   getJob(storeId: string, id: string): Promise<JobRecord | undefined>;
   findJobByClientToken(storeId: string, clientToken: string): Promise<JobRecord | undefined>;
   listJobs(storeId: string, filter: JobFilter, after: Cursor | undefined, limit: number): Promise<JobSummary[]>;

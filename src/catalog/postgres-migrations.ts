@@ -1,0 +1,104 @@
+// Schema of the PostgreSQL catalog, as ordered migrations (a TS array, so that nothing has to be
+// found next to dist/ at runtime). A migration is never edited once it has shipped: add a new
+// one. PostgresCatalog.migrate() applies them under an advisory lock and records each applied
+// version in schema_migrations.
+//
+// Types
+// - ids, store ids, tag keys, blob keys: text COLLATE "C" — byte order, the same as SQLite's
+//   BINARY, independent of the database's locale, and cheap to compare.
+// - timestamps and byte lengths: bigint milliseconds / bytes (read back as JS numbers).
+// - job sources, reference extra keys and sequences: json (not jsonb), so that they round-trip
+//   exactly, key order included (tags of a source come back in the order they were given).
+//
+// Index design (as in the SQLite schema):
+// - Every list is a keyset walk on (creation_time, id) inside one parent (account or store), so
+//   each list has an index that starts with the parent, then any equality filter, then
+//   (creation_time, id). A page is one index range scan of `limit` entries at any depth; the
+//   queries use the row comparison (creation_time, id) > ($t, $id), which PostgreSQL turns into
+//   an index bound.
+// - jobs_work is a partial index over the few jobs that need a worker, so claiming stays cheap
+//   with millions of finished jobs.
+
+export interface PostgresMigration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+      CREATE TABLE stores (
+        id             text COLLATE "C" PRIMARY KEY,
+        account        text COLLATE "C" NOT NULL,
+        name           text NOT NULL,
+        description    text,
+        sse_type       text,
+        sse_key_arn    text,
+        creation_time  bigint NOT NULL,
+        client_token   text,
+        request_digest text
+      );
+      CREATE INDEX stores_by_time ON stores (account, creation_time, id);
+      CREATE INDEX stores_by_name ON stores (account, name, creation_time, id);
+      CREATE UNIQUE INDEX stores_client_token ON stores (account, client_token) WHERE client_token IS NOT NULL;
+
+      CREATE TABLE jobs (
+        id              text COLLATE "C" PRIMARY KEY,
+        store_id        text COLLATE "C" NOT NULL,
+        role_arn        text NOT NULL,
+        status          text NOT NULL,
+        status_message  text,
+        creation_time   bigint NOT NULL,
+        completion_time bigint,
+        client_token    text,
+        request_digest  text,
+        owner           text,
+        lease_expires   bigint,
+        sources         json NOT NULL
+      );
+      CREATE INDEX jobs_by_time ON jobs (store_id, creation_time, id);
+      CREATE INDEX jobs_by_status ON jobs (store_id, status, creation_time, id);
+      CREATE UNIQUE INDEX jobs_client_token ON jobs (store_id, client_token) WHERE client_token IS NOT NULL;
+      CREATE INDEX jobs_work ON jobs (creation_time, id) WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING');
+
+      CREATE TABLE refs (
+        id              text COLLATE "C" PRIMARY KEY,
+        store_id        text COLLATE "C" NOT NULL,
+        name            text NOT NULL,
+        description     text,
+        md5             text NOT NULL,
+        status          text NOT NULL,
+        creation_time   bigint NOT NULL,
+        update_time     bigint NOT NULL,
+        creation_job_id text NOT NULL,
+        source_key      text NOT NULL,
+        source_length   bigint NOT NULL,
+        index_key       text NOT NULL,
+        index_length    bigint NOT NULL,
+        extra_keys      json NOT NULL,
+        sequences       json NOT NULL,
+        compression     text NOT NULL
+      );
+      CREATE INDEX refs_by_time ON refs (store_id, creation_time, id);
+      CREATE INDEX refs_by_name ON refs (store_id, name, creation_time, id);
+      CREATE INDEX refs_by_md5 ON refs (store_id, md5, creation_time, id);
+
+      CREATE TABLE tags (
+        arn   text COLLATE "C" NOT NULL,
+        key   text COLLATE "C" NOT NULL,
+        value text NOT NULL,
+        PRIMARY KEY (arn, key)
+      );
+
+      CREATE TABLE pending_blobs (
+        key     text COLLATE "C" PRIMARY KEY,
+        job_id  text COLLATE "C" NOT NULL,
+        created bigint NOT NULL
+      );
+      CREATE INDEX pending_blobs_by_job ON pending_blobs (job_id);
+    `,
+  },
+];

@@ -1,0 +1,695 @@
+// The scale-out catalog: PostgreSQL through node-postgres (a Pool). Several refstore processes
+// (api and worker roles, on several machines) may share one database:
+// - migrate() runs under a session advisory lock, so concurrent starts apply each migration once;
+// - claimJob() picks the oldest job needing work with FOR UPDATE SKIP LOCKED, so two workers
+//   never get the same job;
+// - lease-guarded writes (updateSource, finishSource, finishJob) lock the job row and check the
+//   owner in the same transaction;
+// - wake-ups travel as NOTIFY refstore_jobs, heard by a dedicated LISTEN connection (opened on
+//   the first onJobAvailable()), so workers in every process wake up, this one included.
+//
+// Usage: `const c = await PostgresCatalog.open(url); await c.migrate();` — open() connects (and
+// fails fast on a bad URL) but does not migrate.
+
+import { EventEmitter } from "node:events";
+import pg from "pg";
+import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import {
+  TERMINAL_JOB_STATUSES,
+  type Catalog,
+  type Cursor,
+  type JobFilter,
+  type JobRecord,
+  type JobStatus,
+  type JobSummary,
+  type ReferenceFilter,
+  type ReferenceRecord,
+  type SourceRecord,
+  type SourceStatus,
+  type StoreFilter,
+  type StoreRecord,
+} from "./types.js";
+
+type Row = Record<string, any>;
+type Queryable = Pick<pg.PoolClient, "query">;
+
+/** SQL NULL → undefined, so that absent optional fields stay absent on the wire. */
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+const TERMINAL_SQL = TERMINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
+const CANCELLED_SOURCE_MESSAGE = "cancelled before this source was imported";
+const CANCELLED_JOB_MESSAGE = "cancelled on request";
+
+/** The NOTIFY channel for wake-ups. */
+export const JOB_CHANNEL = "refstore_jobs";
+/** pg_advisory_lock key held while migrating (an arbitrary constant: "refstore" in ASCII). */
+const MIGRATION_LOCK_KEY = "8243122767727781477";
+/** Rows per INSERT in insertJobs. */
+const INSERT_BATCH = 2000;
+
+/** int8 → JS number (timestamps in ms and byte lengths stay far below 2^53); the rest as usual. */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: "text" | "binary") => {
+    if (oid === pg.types.builtins.INT8 && format !== "binary") return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format as "text");
+  }) as pg.CustomTypesConfig["getTypeParser"],
+};
+
+/** WHERE … ORDER BY … LIMIT shared by every keyset list; `params` gets the values. */
+function keyset(
+  clauses: string[],
+  params: unknown[],
+  range: { createdAfter?: number; createdBefore?: number },
+  after: Cursor | undefined,
+  limit: number,
+): string {
+  const p = (v: unknown) => {
+    params.push(v);
+    return `$${params.length}`;
+  };
+  if (range.createdAfter !== undefined) clauses.push(`creation_time >= ${p(range.createdAfter)}::bigint`);
+  if (range.createdBefore !== undefined) clauses.push(`creation_time <= ${p(range.createdBefore)}::bigint`);
+  if (after) clauses.push(`(creation_time, id) > (${p(after.creationTime)}::bigint, ${p(after.id)}::text)`);
+  return `WHERE ${clauses.join(" AND ")} ORDER BY creation_time, id LIMIT ${p(limit)}`;
+}
+
+function storeFromRow(r: Row): StoreRecord {
+  return {
+    account: r.account,
+    id: r.id,
+    name: r.name,
+    description: opt(r.description),
+    sseConfig: r.sse_type ? { type: r.sse_type, keyArn: opt(r.sse_key_arn) } : undefined,
+    creationTime: r.creation_time,
+    clientToken: opt(r.client_token),
+    requestDigest: opt(r.request_digest),
+  };
+}
+
+function jobSummaryFromRow(r: Row): JobSummary {
+  return {
+    id: r.id,
+    storeId: r.store_id,
+    roleArn: r.role_arn,
+    status: r.status,
+    creationTime: r.creation_time,
+    completionTime: opt(r.completion_time),
+  };
+}
+
+function jobFromRow(r: Row): JobRecord {
+  return {
+    ...jobSummaryFromRow(r),
+    statusMessage: opt(r.status_message),
+    clientToken: opt(r.client_token),
+    requestDigest: opt(r.request_digest),
+    sources: parseSources(r.sources),
+  };
+}
+
+/** The json column comes back parsed by pg; sorted by index for good measure. */
+function parseSources(v: unknown): SourceRecord[] {
+  const sources = (typeof v === "string" ? JSON.parse(v) : v) as SourceRecord[];
+  return sources.sort((a, b) => a.index - b.index);
+}
+
+function referenceFromRow(r: Row): ReferenceRecord {
+  return {
+    id: r.id,
+    storeId: r.store_id,
+    name: r.name,
+    description: opt(r.description),
+    md5: r.md5,
+    status: r.status,
+    creationTime: r.creation_time,
+    updateTime: r.update_time,
+    creationJobId: r.creation_job_id,
+    source: { key: r.source_key, contentLength: r.source_length },
+    index: { key: r.index_key, contentLength: r.index_length },
+    extraKeys: r.extra_keys,
+    sequences: r.sequences,
+    compression: r.compression,
+  };
+}
+
+/** Sources as stored: JSON text, undefined members dropped so they stay absent. */
+function sourcesJson(sources: SourceRecord[]): string {
+  return JSON.stringify([...sources].sort((a, b) => a.index - b.index));
+}
+
+const JOB_COLUMNS =
+  "id, store_id, role_arn, status, status_message, creation_time, completion_time, client_token, request_digest, sources";
+
+function jobParams(j: JobRecord): unknown[] {
+  return [
+    j.id,
+    j.storeId,
+    j.roleArn,
+    j.status,
+    j.statusMessage ?? null,
+    j.creationTime,
+    j.completionTime ?? null,
+    j.clientToken ?? null,
+    j.requestDigest ?? null,
+    sourcesJson(j.sources),
+  ];
+}
+
+export class PostgresCatalog implements Catalog {
+  private readonly events = new EventEmitter();
+  private listener: pg.Client | undefined;
+  private listening: Promise<void> | undefined;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly pool: pg.Pool,
+    private readonly databaseUrl: string,
+  ) {
+    this.events.setMaxListeners(0);
+  }
+
+  /** Connect (checking the URL and the server once); does not migrate. */
+  static async open(databaseUrl: string, opts: { maxConnections?: number } = {}): Promise<PostgresCatalog> {
+    const pool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: opts.maxConnections ?? 10,
+      types: TYPES,
+      application_name: "refstore",
+    });
+    // An idle client losing its connection (server restart, database dropped) must not crash
+    // the process; the pool discards it and the next query opens a new one.
+    pool.on("error", () => {});
+    try {
+      await pool.query("SELECT 1");
+    } catch (err) {
+      await pool.end().catch(() => {});
+      throw err;
+    }
+    return new PostgresCatalog(pool, databaseUrl);
+  }
+
+  async migrate(): Promise<void> {
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query("SELECT pg_advisory_lock($1::bigint)", [MIGRATION_LOCK_KEY]);
+      try {
+        await c.query(
+          `CREATE TABLE IF NOT EXISTS schema_migrations (
+             version integer PRIMARY KEY, name text NOT NULL, applied bigint NOT NULL)`,
+        );
+        const done = new Set(
+          (await c.query("SELECT version FROM schema_migrations")).rows.map((r: Row) => r.version as number),
+        );
+        for (const m of POSTGRES_MIGRATIONS) {
+          if (done.has(m.version)) continue;
+          await c.query("BEGIN");
+          try {
+            await c.query(m.sql);
+            await c.query("INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)", [
+              m.version,
+              m.name,
+              Date.now(),
+            ]);
+            await c.query("COMMIT");
+          } catch (err) {
+            await c.query("ROLLBACK").catch(() => {});
+            throw new Error(`migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, { cause: err });
+          }
+        }
+      } finally {
+        await c.query("SELECT pg_advisory_unlock($1::bigint)", [MIGRATION_LOCK_KEY]).catch((e: Error) => {
+          broken = e; // the session (and with it the lock) goes away with the connection
+        });
+      }
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.events.removeAllListeners();
+    clearTimeout(this.reconnectTimer);
+    if (this.listening) await this.listening.catch(() => {});
+    const l = this.listener;
+    this.listener = undefined;
+    if (l) await l.end().catch(() => {});
+    await this.pool.end().catch(() => {});
+  }
+
+  /** Run `fn` in a transaction on one connection; ROLLBACK on throw. */
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await c.query("BEGIN");
+      const result = await fn(c);
+      await c.query("COMMIT");
+      return result;
+    } catch (err) {
+      await c.query("ROLLBACK").catch((e: Error) => (broken = e));
+      throw err;
+    } finally {
+      c.release(broken);
+    }
+  }
+
+  // --- reference stores ----------------------------------------------------------------------
+
+  async insertStore(s: StoreRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO stores (id, account, name, description, sse_type, sse_key_arn, creation_time, client_token, request_digest)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        s.id,
+        s.account,
+        s.name,
+        s.description ?? null,
+        s.sseConfig?.type ?? null,
+        s.sseConfig?.keyArn ?? null,
+        s.creationTime,
+        s.clientToken ?? null,
+        s.requestDigest ?? null,
+      ],
+    );
+  }
+
+  async getStore(account: string, id: string): Promise<StoreRecord | undefined> {
+    const { rows } = await this.pool.query("SELECT * FROM stores WHERE id = $1 AND account = $2", [id, account]);
+    return rows[0] && storeFromRow(rows[0]);
+  }
+
+  async findStoreByClientToken(account: string, clientToken: string): Promise<StoreRecord | undefined> {
+    const { rows } = await this.pool.query("SELECT * FROM stores WHERE account = $1 AND client_token = $2", [
+      account,
+      clientToken,
+    ]);
+    return rows[0] && storeFromRow(rows[0]);
+  }
+
+  async countStores(account: string): Promise<number> {
+    const { rows } = await this.pool.query("SELECT count(*) AS n FROM stores WHERE account = $1", [account]);
+    return rows[0].n;
+  }
+
+  async listStores(account: string, filter: StoreFilter, after: Cursor | undefined, limit: number): Promise<StoreRecord[]> {
+    const params: unknown[] = [account];
+    const clauses = ["account = $1"];
+    if (filter.name !== undefined) {
+      params.push(filter.name);
+      clauses.push(`name = $${params.length}`);
+    }
+    const tail = keyset(clauses, params, filter, after, limit);
+    const { rows } = await this.pool.query(`SELECT * FROM stores ${tail}`, params);
+    return rows.map(storeFromRow);
+  }
+
+  async accountOfStore(storeId: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query("SELECT account FROM stores WHERE id = $1", [storeId]);
+    return rows[0]?.account;
+  }
+
+  async deleteStore(account: string, id: string): Promise<"deleted" | "not-found" | "not-empty"> {
+    const NOT_EMPTY = Symbol("not-empty");
+    try {
+      return await this.tx(async (c) => {
+        const s = await c.query("SELECT 1 FROM stores WHERE id = $1 AND account = $2 FOR UPDATE", [id, account]);
+        if (s.rowCount === 0) return "not-found" as const;
+        const hasRefs = async () => (await c.query("SELECT 1 FROM refs WHERE store_id = $1 LIMIT 1", [id])).rowCount! > 0;
+        if (await hasRefs()) return "not-empty" as const;
+        // Jobs go with their store; a worker still running one loses its lease. Deleting them
+        // waits for any finishSource holding a job row, whose reference we then see: re-check.
+        await c.query("DELETE FROM jobs WHERE store_id = $1", [id]);
+        if (await hasRefs()) throw NOT_EMPTY; // roll back the job deletion
+        await c.query("DELETE FROM stores WHERE id = $1", [id]);
+        return "deleted" as const;
+      });
+    } catch (err) {
+      if (err === NOT_EMPTY) return "not-empty";
+      throw err;
+    }
+  }
+
+  // --- import jobs ---------------------------------------------------------------------------
+
+  async insertJob(job: JobRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO jobs (${JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      jobParams(job),
+    );
+  }
+
+  async insertJobs(jobs: JobRecord[]): Promise<void> {
+    if (jobs.length === 0) return;
+    await this.tx(async (c) => {
+      for (let i = 0; i < jobs.length; i += INSERT_BATCH) {
+        const batch = jobs.slice(i, i + INSERT_BATCH);
+        // One array per column, unnested into rows: 10 parameters per batch, however large.
+        const cols: unknown[][] = Array.from({ length: 10 }, () => new Array(batch.length));
+        batch.forEach((j, r) => jobParams(j).forEach((v, k) => (cols[k][r] = v)));
+        await c.query(
+          `INSERT INTO jobs (${JOB_COLUMNS})
+           SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
+                                $7::bigint[], $8::text[], $9::text[], $10::json[])`,
+          cols,
+        );
+      }
+    });
+  }
+
+  async getJob(storeId: string, id: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.pool.query("SELECT * FROM jobs WHERE id = $1 AND store_id = $2", [id, storeId]);
+    return rows[0] && jobFromRow(rows[0]);
+  }
+
+  async findJobByClientToken(storeId: string, clientToken: string): Promise<JobRecord | undefined> {
+    const { rows } = await this.pool.query("SELECT * FROM jobs WHERE store_id = $1 AND client_token = $2", [
+      storeId,
+      clientToken,
+    ]);
+    return rows[0] && jobFromRow(rows[0]);
+  }
+
+  /** The SELECT behind listJobs (exported for EXPLAIN in tests). */
+  static listJobsQuery(
+    storeId: string,
+    filter: JobFilter,
+    after: Cursor | undefined,
+    limit: number,
+  ): { text: string; values: unknown[] } {
+    const params: unknown[] = [storeId];
+    const clauses = ["store_id = $1"];
+    if (filter.status !== undefined) {
+      params.push(filter.status);
+      clauses.push(`status = $${params.length}`);
+    }
+    const tail = keyset(clauses, params, filter, after, limit);
+    return {
+      text: `SELECT id, store_id, role_arn, status, creation_time, completion_time FROM jobs ${tail}`,
+      values: params,
+    };
+  }
+
+  async listJobs(storeId: string, filter: JobFilter, after: Cursor | undefined, limit: number): Promise<JobSummary[]> {
+    const { rows } = await this.pool.query(PostgresCatalog.listJobsQuery(storeId, filter, after, limit));
+    return rows.map(jobSummaryFromRow);
+  }
+
+  async claimJob(workerId: string, leaseMs: number, now: number): Promise<JobRecord | undefined> {
+    // One statement: the subquery locks the oldest claimable row, skipping rows other claimers
+    // (or requestCancel) hold; a row changed under us is re-checked and passed over if it no
+    // longer qualifies. The IN list matches the partial index jobs_work.
+    const { rows } = await this.pool.query(
+      `UPDATE jobs
+          SET status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLING' ELSE 'IN_PROGRESS' END,
+              owner = $1, lease_expires = $2::bigint
+        WHERE id = (
+          SELECT id FROM jobs
+           WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING')
+             AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < $3::bigint)
+           ORDER BY creation_time, id
+           LIMIT 1
+           FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [workerId, now + leaseMs, now],
+    );
+    return rows[0] && jobFromRow(rows[0]);
+  }
+
+  async renewLease(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
+    const res = await this.pool.query(
+      `UPDATE jobs SET lease_expires = $1::bigint WHERE id = $2 AND owner = $3 AND status NOT IN (${TERMINAL_SQL})`,
+      [now + leaseMs, jobId, workerId],
+    );
+    return res.rowCount === 1;
+  }
+
+  /** Read-modify-write of one job's sources, only while `workerId` owns the job (row locked). */
+  private async withOwnedJob(
+    jobId: string,
+    workerId: string,
+    change: (c: pg.PoolClient, sources: SourceRecord[]) => Promise<void> | void,
+  ): Promise<boolean> {
+    return this.tx(async (c) => {
+      const { rows } = await c.query(
+        `SELECT sources FROM jobs WHERE id = $1 AND owner = $2 AND status NOT IN (${TERMINAL_SQL}) FOR UPDATE`,
+        [jobId, workerId],
+      );
+      if (rows.length === 0) return false;
+      const sources = parseSources(rows[0].sources);
+      await change(c, sources);
+      await c.query("UPDATE jobs SET sources = $1::json WHERE id = $2", [sourcesJson(sources), jobId]);
+      return true;
+    });
+  }
+
+  async updateSource(
+    jobId: string,
+    workerId: string,
+    index: number,
+    patch: { status: SourceStatus; statusMessage?: string | null },
+  ): Promise<boolean> {
+    return this.withOwnedJob(jobId, workerId, (_c, sources) => {
+      const s = sources.find((x) => x.index === index);
+      if (!s) throw new Error(`job ${jobId} has no source ${index}`);
+      s.status = patch.status;
+      if (patch.statusMessage) s.statusMessage = patch.statusMessage;
+      else delete s.statusMessage;
+    });
+  }
+
+  async finishSource(jobId: string, workerId: string, index: number, ref: ReferenceRecord): Promise<boolean> {
+    return this.withOwnedJob(jobId, workerId, async (c, sources) => {
+      const s = sources.find((x) => x.index === index);
+      if (!s) throw new Error(`job ${jobId} has no source ${index}`);
+      s.status = "FINISHED";
+      s.referenceId = ref.id;
+      delete s.statusMessage;
+      await c.query(
+        `INSERT INTO refs (id, store_id, name, description, md5, status, creation_time, update_time, creation_job_id,
+                           source_key, source_length, index_key, index_length, extra_keys, sequences, compression)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14::json, $15::json, $16)`,
+        [
+          ref.id,
+          ref.storeId,
+          ref.name,
+          ref.description ?? null,
+          ref.md5.toLowerCase(),
+          ref.status,
+          ref.creationTime,
+          ref.updateTime,
+          ref.creationJobId,
+          ref.source.key,
+          ref.source.contentLength,
+          ref.index.key,
+          ref.index.contentLength,
+          JSON.stringify(ref.extraKeys),
+          JSON.stringify(ref.sequences),
+          ref.compression,
+        ],
+      );
+    });
+  }
+
+  async finishJob(
+    jobId: string,
+    workerId: string,
+    status: JobStatus,
+    statusMessage: string | undefined,
+    completionTime: number,
+  ): Promise<boolean> {
+    const res = await this.pool.query(
+      `UPDATE jobs SET status = $1, status_message = $2, completion_time = $3::bigint, owner = NULL, lease_expires = NULL
+        WHERE id = $4 AND owner = $5 AND status NOT IN (${TERMINAL_SQL})`,
+      [status, statusMessage ?? null, completionTime, jobId, workerId],
+    );
+    return res.rowCount === 1;
+  }
+
+  async requestCancel(storeId: string, jobId: string, now: number): Promise<JobStatus | undefined> {
+    return this.tx(async (c) => {
+      // The row lock orders us with claimJob: either it claimed first (we see IN_PROGRESS) or it
+      // skips the row we hold and then sees CANCELLED.
+      const { rows } = await c.query("SELECT status, sources FROM jobs WHERE id = $1 AND store_id = $2 FOR UPDATE", [
+        jobId,
+        storeId,
+      ]);
+      if (rows.length === 0) return undefined;
+      const status = rows[0].status as JobStatus;
+      if (status === "SUBMITTED") {
+        const sources = parseSources(rows[0].sources).map((s) =>
+          s.status === "FINISHED" || s.status === "FAILED"
+            ? s
+            : { ...s, status: "FAILED" as const, statusMessage: CANCELLED_SOURCE_MESSAGE },
+        );
+        await c.query(
+          `UPDATE jobs SET status = 'CANCELLED', status_message = $1, completion_time = $2::bigint, sources = $3::json,
+                           owner = NULL, lease_expires = NULL
+            WHERE id = $4`,
+          [CANCELLED_JOB_MESSAGE, now, sourcesJson(sources), jobId],
+        );
+        return "CANCELLED";
+      }
+      if (status === "IN_PROGRESS") {
+        await c.query("UPDATE jobs SET status = 'CANCELLING' WHERE id = $1", [jobId]);
+        return "CANCELLING";
+      }
+      return status;
+    });
+  }
+
+  async getJobStatus(jobId: string): Promise<JobStatus | undefined> {
+    const { rows } = await this.pool.query("SELECT status FROM jobs WHERE id = $1", [jobId]);
+    return rows[0]?.status;
+  }
+
+  // --- blob bookkeeping ------------------------------------------------------------------------
+
+  async addPendingBlob(key: string, jobId: string, now: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO pending_blobs (key, job_id, created) VALUES ($1, $2, $3)
+       ON CONFLICT (key) DO UPDATE SET job_id = EXCLUDED.job_id, created = EXCLUDED.created`,
+      [key, jobId, now],
+    );
+  }
+
+  async removePendingBlobs(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.pool.query("DELETE FROM pending_blobs WHERE key = ANY($1::text[])", [keys]);
+  }
+
+  async pendingBlobsOfJob(jobId: string): Promise<string[]> {
+    const { rows } = await this.pool.query("SELECT key FROM pending_blobs WHERE job_id = $1 ORDER BY key", [jobId]);
+    return rows.map((r: Row) => r.key as string);
+  }
+
+  // --- references ------------------------------------------------------------------------------
+
+  async getReference(storeId: string, id: string): Promise<ReferenceRecord | undefined> {
+    const { rows } = await this.pool.query("SELECT * FROM refs WHERE id = $1 AND store_id = $2", [id, storeId]);
+    return rows[0] && referenceFromRow(rows[0]);
+  }
+
+  async listReferences(
+    storeId: string,
+    filter: ReferenceFilter,
+    after: Cursor | undefined,
+    limit: number,
+  ): Promise<ReferenceRecord[]> {
+    const params: unknown[] = [storeId];
+    const clauses = ["store_id = $1"];
+    if (filter.name !== undefined) {
+      params.push(filter.name);
+      clauses.push(`name = $${params.length}`);
+    }
+    if (filter.md5 !== undefined) {
+      params.push(filter.md5.toLowerCase());
+      clauses.push(`md5 = $${params.length}`);
+    }
+    const tail = keyset(clauses, params, filter, after, limit);
+    const { rows } = await this.pool.query(`SELECT * FROM refs ${tail}`, params);
+    return rows.map(referenceFromRow);
+  }
+
+  async deleteReference(storeId: string, id: string): Promise<ReferenceRecord | undefined> {
+    const { rows } = await this.pool.query("DELETE FROM refs WHERE id = $1 AND store_id = $2 RETURNING *", [
+      id,
+      storeId,
+    ]);
+    return rows[0] && referenceFromRow(rows[0]);
+  }
+
+  // --- tags ------------------------------------------------------------------------------------
+
+  async getTags(arn: string): Promise<Record<string, string>> {
+    const { rows } = await this.pool.query("SELECT key, value FROM tags WHERE arn = $1 ORDER BY key", [arn]);
+    return Object.fromEntries(rows.map((r: Row) => [r.key, r.value]));
+  }
+
+  async putTags(arn: string, tags: Record<string, string>): Promise<void> {
+    const entries = Object.entries(tags);
+    if (entries.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO tags (arn, key, value)
+       SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
+       ON CONFLICT (arn, key) DO UPDATE SET value = EXCLUDED.value`,
+      [arn, entries.map((e) => e[0]), entries.map((e) => e[1])],
+    );
+  }
+
+  async removeTags(arn: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.pool.query("DELETE FROM tags WHERE arn = $1 AND key = ANY($2::text[])", [arn, keys]);
+  }
+
+  async deleteAllTags(arn: string): Promise<void> {
+    await this.pool.query("DELETE FROM tags WHERE arn = $1", [arn]);
+  }
+
+  // --- wake-ups --------------------------------------------------------------------------------
+
+  onJobAvailable(listener: () => void): () => void {
+    this.events.on("job", listener);
+    if (!this.closed) this.listen();
+    return () => {
+      this.events.off("job", listener);
+    };
+  }
+
+  async notifyJobAvailable(): Promise<void> {
+    // Let a LISTEN being set up in this catalog hear this very notification.
+    if (this.listening) await this.listening.catch(() => {});
+    await this.pool.query("SELECT pg_notify($1, '')", [JOB_CHANNEL]);
+  }
+
+  /** Open the LISTEN connection unless it is open or opening. */
+  private listen(): void {
+    if (this.listener || this.listening || this.closed) return;
+    const client = new pg.Client({ connectionString: this.databaseUrl, types: TYPES, application_name: "refstore-listen" });
+    const lost = () => {
+      if (this.listener !== client) return;
+      this.listener = undefined;
+      client.end().catch(() => {});
+      this.scheduleReconnect();
+    };
+    client.on("error", lost);
+    client.on("end", lost);
+    client.on("notification", (n) => {
+      if (n.channel === JOB_CHANNEL) this.events.emit("job");
+    });
+    this.listening = (async () => {
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${JOB_CHANNEL}`);
+      } catch (err) {
+        client.end().catch(() => {});
+        this.scheduleReconnect();
+        throw err;
+      }
+      if (this.closed) {
+        await client.end().catch(() => {});
+        return;
+      }
+      this.listener = client;
+    })().finally(() => {
+      this.listening = undefined;
+    });
+    this.listening.catch(() => {}); // reported through reconnects, not as an unhandled rejection
+  }
+
+  /** After losing the LISTEN connection: try again in a second, and wake everyone (we may have
+   *  missed notifications meanwhile). */
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer || this.events.listenerCount("job") === 0) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.closed) return;
+      this.listen();
+      this.listening?.then(() => this.events.emit("job"), () => {});
+    }, 1000);
+    this.reconnectTimer.unref();
+  }
+}

@@ -1,0 +1,93 @@
+// Schema of the embedded catalog, as ordered migrations. A migration is never edited once it has
+// shipped: add a new one. Applied versions are recorded in schema_migrations.
+//
+// Index design (why each index exists):
+// - Every list is a keyset walk on (creation_time, id) inside one parent (account or store), so
+//   each list has an index that starts with the parent, then any equality filter, then
+//   (creation_time, id). A page is then one index range scan of `limit` entries at any depth.
+// - jobs_work is a partial index over the few jobs that need a worker, so claiming stays cheap
+//   with millions of finished jobs.
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const SQLITE_MIGRATIONS: Migration[] = [
+  {
+    version: 1,
+    name: "initial schema",
+    sql: `
+      CREATE TABLE stores (
+        id             TEXT PRIMARY KEY,
+        account        TEXT NOT NULL,
+        name           TEXT NOT NULL,
+        description    TEXT,
+        sse_type       TEXT,
+        sse_key_arn    TEXT,
+        creation_time  INTEGER NOT NULL,
+        client_token   TEXT,
+        request_digest TEXT
+      );
+      CREATE INDEX stores_by_time ON stores (account, creation_time, id);
+      CREATE INDEX stores_by_name ON stores (account, name, creation_time, id);
+      CREATE UNIQUE INDEX stores_client_token ON stores (account, client_token) WHERE client_token IS NOT NULL;
+
+      CREATE TABLE jobs (
+        id              TEXT PRIMARY KEY,
+        store_id        TEXT NOT NULL,
+        role_arn        TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        status_message  TEXT,
+        creation_time   INTEGER NOT NULL,
+        completion_time INTEGER,
+        client_token    TEXT,
+        request_digest  TEXT,
+        owner           TEXT,
+        lease_expires   INTEGER,
+        sources         TEXT NOT NULL
+      );
+      CREATE INDEX jobs_by_time ON jobs (store_id, creation_time, id);
+      CREATE INDEX jobs_by_status ON jobs (store_id, status, creation_time, id);
+      CREATE UNIQUE INDEX jobs_client_token ON jobs (store_id, client_token) WHERE client_token IS NOT NULL;
+      CREATE INDEX jobs_work ON jobs (creation_time) WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING');
+
+      CREATE TABLE refs (
+        id              TEXT PRIMARY KEY,
+        store_id        TEXT NOT NULL,
+        name            TEXT NOT NULL,
+        description     TEXT,
+        md5             TEXT NOT NULL,
+        status          TEXT NOT NULL,
+        creation_time   INTEGER NOT NULL,
+        update_time     INTEGER NOT NULL,
+        creation_job_id TEXT NOT NULL,
+        source_key      TEXT NOT NULL,
+        source_length   INTEGER NOT NULL,
+        index_key       TEXT NOT NULL,
+        index_length    INTEGER NOT NULL,
+        extra_keys      TEXT NOT NULL,
+        sequences       TEXT NOT NULL,
+        compression     TEXT NOT NULL
+      );
+      CREATE INDEX refs_by_time ON refs (store_id, creation_time, id);
+      CREATE INDEX refs_by_name ON refs (store_id, name, creation_time, id);
+      CREATE INDEX refs_by_md5 ON refs (store_id, md5, creation_time, id);
+
+      CREATE TABLE tags (
+        arn   TEXT NOT NULL,
+        key   TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (arn, key)
+      ) WITHOUT ROWID;
+
+      CREATE TABLE pending_blobs (
+        key     TEXT PRIMARY KEY,
+        job_id  TEXT NOT NULL,
+        created INTEGER NOT NULL
+      );
+      CREATE INDEX pending_blobs_by_job ON pending_blobs (job_id);
+    `,
+  },
+];

@@ -1,0 +1,514 @@
+// The embedded catalog: one SQLite file (better-sqlite3), WAL mode. better-sqlite3 is
+// synchronous, which makes each method atomic within the process; writes that read first run in
+// BEGIN IMMEDIATE transactions so that several processes sharing the file (api + worker roles on
+// one machine) stay correct too.
+//
+// Wake-ups (onJobAvailable) are in-process only; a worker in another process finds new jobs by
+// polling (REFSTORE_POLL_MS).
+
+import { EventEmitter } from "node:events";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
+import {
+  TERMINAL_JOB_STATUSES,
+  type Catalog,
+  type Cursor,
+  type JobFilter,
+  type JobRecord,
+  type JobStatus,
+  type JobSummary,
+  type ReferenceFilter,
+  type ReferenceRecord,
+  type SourceRecord,
+  type SourceStatus,
+  type StoreFilter,
+  type StoreRecord,
+} from "./types.js";
+
+type Row = Record<string, any>;
+
+/** SQL NULL → undefined, so that absent optional fields stay absent on the wire. */
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+const TERMINAL_SQL = TERMINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
+export const CANCELLED_SOURCE_MESSAGE = "cancelled before this source was imported";
+export const CANCELLED_JOB_MESSAGE = "cancelled on request";
+
+/** WHERE fragments shared by every keyset list. */
+function keyset(
+  clauses: string[],
+  params: unknown[],
+  range: { createdAfter?: number; createdBefore?: number },
+  after: Cursor | undefined,
+) {
+  if (range.createdAfter !== undefined) {
+    clauses.push("creation_time >= ?");
+    params.push(range.createdAfter);
+  }
+  if (range.createdBefore !== undefined) {
+    clauses.push("creation_time <= ?");
+    params.push(range.createdBefore);
+  }
+  if (after) {
+    clauses.push("(creation_time, id) > (?, ?)");
+    params.push(after.creationTime, after.id);
+  }
+  return `WHERE ${clauses.join(" AND ")} ORDER BY creation_time, id LIMIT ?`;
+}
+
+function storeFromRow(r: Row): StoreRecord {
+  return {
+    account: r.account,
+    id: r.id,
+    name: r.name,
+    description: opt(r.description),
+    sseConfig: r.sse_type ? { type: r.sse_type, keyArn: opt(r.sse_key_arn) } : undefined,
+    creationTime: r.creation_time,
+    clientToken: opt(r.client_token),
+    requestDigest: opt(r.request_digest),
+  };
+}
+
+function jobSummaryFromRow(r: Row): JobSummary {
+  return {
+    id: r.id,
+    storeId: r.store_id,
+    roleArn: r.role_arn,
+    status: r.status,
+    creationTime: r.creation_time,
+    completionTime: opt(r.completion_time),
+  };
+}
+
+function jobFromRow(r: Row): JobRecord {
+  return {
+    ...jobSummaryFromRow(r),
+    statusMessage: opt(r.status_message),
+    clientToken: opt(r.client_token),
+    requestDigest: opt(r.request_digest),
+    sources: JSON.parse(r.sources) as SourceRecord[],
+  };
+}
+
+function referenceFromRow(r: Row): ReferenceRecord {
+  return {
+    id: r.id,
+    storeId: r.store_id,
+    name: r.name,
+    description: opt(r.description),
+    md5: r.md5,
+    status: r.status,
+    creationTime: r.creation_time,
+    updateTime: r.update_time,
+    creationJobId: r.creation_job_id,
+    source: { key: r.source_key, contentLength: r.source_length },
+    index: { key: r.index_key, contentLength: r.index_length },
+    extraKeys: JSON.parse(r.extra_keys),
+    sequences: JSON.parse(r.sequences),
+    compression: r.compression,
+  };
+}
+
+/** Sources as stored: undefined members dropped, so JSON round trips keep them absent. */
+function sourcesJson(sources: SourceRecord[]): string {
+  return JSON.stringify(sources);
+}
+
+export class SqliteCatalog implements Catalog {
+  private readonly events = new EventEmitter();
+
+  private constructor(readonly db: Database.Database) {
+    this.events.setMaxListeners(0);
+  }
+
+  static open(path: string): SqliteCatalog {
+    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.pragma("busy_timeout = 10000");
+    db.pragma("foreign_keys = OFF");
+    return new SqliteCatalog(db);
+  }
+
+  async migrate(): Promise<void> {
+    this.db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied INTEGER)");
+    const apply = this.db.transaction(() => {
+      const done = new Set(
+        (this.db.prepare("SELECT version FROM schema_migrations").all() as Row[]).map((r) => r.version as number),
+      );
+      for (const m of SQLITE_MIGRATIONS) {
+        if (done.has(m.version)) continue;
+        this.db.exec(m.sql);
+        this.db.prepare("INSERT INTO schema_migrations VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
+      }
+    });
+    apply.immediate();
+  }
+
+  async close(): Promise<void> {
+    this.events.removeAllListeners();
+    if (this.db.open) this.db.close();
+  }
+
+  // --- reference stores ----------------------------------------------------------------------
+
+  async insertStore(s: StoreRecord): Promise<void> {
+    this.db
+      .prepare(
+        `INSERT INTO stores (id, account, name, description, sse_type, sse_key_arn, creation_time, client_token, request_digest)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        s.id,
+        s.account,
+        s.name,
+        s.description ?? null,
+        s.sseConfig?.type ?? null,
+        s.sseConfig?.keyArn ?? null,
+        s.creationTime,
+        s.clientToken ?? null,
+        s.requestDigest ?? null,
+      );
+  }
+
+  async getStore(account: string, id: string): Promise<StoreRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM stores WHERE id = ? AND account = ?").get(id, account) as Row | undefined;
+    return r && storeFromRow(r);
+  }
+
+  async findStoreByClientToken(account: string, clientToken: string): Promise<StoreRecord | undefined> {
+    const r = this.db
+      .prepare("SELECT * FROM stores WHERE account = ? AND client_token = ?")
+      .get(account, clientToken) as Row | undefined;
+    return r && storeFromRow(r);
+  }
+
+  async countStores(account: string): Promise<number> {
+    return (this.db.prepare("SELECT count(*) AS n FROM stores WHERE account = ?").get(account) as Row).n;
+  }
+
+  async listStores(account: string, filter: StoreFilter, after: Cursor | undefined, limit: number): Promise<StoreRecord[]> {
+    const clauses = ["account = ?"];
+    const params: unknown[] = [account];
+    if (filter.name !== undefined) {
+      clauses.push("name = ?");
+      params.push(filter.name);
+    }
+    const tail = keyset(clauses, params, filter, after);
+    const rows = this.db.prepare(`SELECT * FROM stores ${tail}`).all(...params, limit) as Row[];
+    return rows.map(storeFromRow);
+  }
+
+  async accountOfStore(storeId: string): Promise<string | undefined> {
+    const r = this.db.prepare("SELECT account FROM stores WHERE id = ?").get(storeId) as Row | undefined;
+    return r?.account;
+  }
+
+  async deleteStore(account: string, id: string): Promise<"deleted" | "not-found" | "not-empty"> {
+    const run = this.db.transaction((): "deleted" | "not-found" | "not-empty" => {
+      if (!this.db.prepare("SELECT 1 FROM stores WHERE id = ? AND account = ?").get(id, account)) return "not-found";
+      if (this.db.prepare("SELECT 1 FROM refs WHERE store_id = ? LIMIT 1").get(id)) return "not-empty";
+      // Jobs go with their store; a worker still running one loses its lease and cleans up.
+      this.db.prepare("DELETE FROM jobs WHERE store_id = ?").run(id);
+      this.db.prepare("DELETE FROM stores WHERE id = ?").run(id);
+      return "deleted";
+    });
+    return run.immediate();
+  }
+
+  // --- import jobs ---------------------------------------------------------------------------
+
+  private insertJobStatement() {
+    return this.db.prepare(
+      `INSERT INTO jobs (id, store_id, role_arn, status, status_message, creation_time, completion_time,
+                         client_token, request_digest, sources)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  private jobParams(j: JobRecord) {
+    return [
+      j.id,
+      j.storeId,
+      j.roleArn,
+      j.status,
+      j.statusMessage ?? null,
+      j.creationTime,
+      j.completionTime ?? null,
+      j.clientToken ?? null,
+      j.requestDigest ?? null,
+      sourcesJson(j.sources),
+    ];
+  }
+
+  async insertJob(job: JobRecord): Promise<void> {
+    this.insertJobStatement().run(...this.jobParams(job));
+  }
+
+  async insertJobs(jobs: JobRecord[]): Promise<void> {
+    const stmt = this.insertJobStatement();
+    this.db.transaction(() => {
+      for (const j of jobs) stmt.run(...this.jobParams(j));
+    })();
+  }
+
+  async getJob(storeId: string, id: string): Promise<JobRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM jobs WHERE id = ? AND store_id = ?").get(id, storeId) as Row | undefined;
+    return r && jobFromRow(r);
+  }
+
+  async findJobByClientToken(storeId: string, clientToken: string): Promise<JobRecord | undefined> {
+    const r = this.db
+      .prepare("SELECT * FROM jobs WHERE store_id = ? AND client_token = ?")
+      .get(storeId, clientToken) as Row | undefined;
+    return r && jobFromRow(r);
+  }
+
+  async listJobs(storeId: string, filter: JobFilter, after: Cursor | undefined, limit: number): Promise<JobSummary[]> {
+    const clauses = ["store_id = ?"];
+    const params: unknown[] = [storeId];
+    if (filter.status !== undefined) {
+      clauses.push("status = ?");
+      params.push(filter.status);
+    }
+    const tail = keyset(clauses, params, filter, after);
+    const rows = this.db
+      .prepare(`SELECT id, store_id, role_arn, status, creation_time, completion_time FROM jobs ${tail}`)
+      .all(...params, limit) as Row[];
+    return rows.map(jobSummaryFromRow);
+  }
+
+  async claimJob(workerId: string, leaseMs: number, now: number): Promise<JobRecord | undefined> {
+    const claim = this.db.transaction((): JobRecord | undefined => {
+      const r = this.db
+        .prepare(
+          `SELECT * FROM jobs
+           WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING')
+             AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < ?)
+           ORDER BY creation_time LIMIT 1`,
+        )
+        .get(now) as Row | undefined;
+      if (!r) return undefined;
+      const status: JobStatus = r.status === "CANCELLING" ? "CANCELLING" : "IN_PROGRESS";
+      this.db
+        .prepare("UPDATE jobs SET status = ?, owner = ?, lease_expires = ? WHERE id = ?")
+        .run(status, workerId, now + leaseMs, r.id);
+      return jobFromRow({ ...r, status });
+    });
+    return claim.immediate();
+  }
+
+  async renewLease(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
+    const res = this.db
+      .prepare(`UPDATE jobs SET lease_expires = ? WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`)
+      .run(now + leaseMs, jobId, workerId);
+    return res.changes === 1;
+  }
+
+  /** Read-modify-write of one job's sources, only while `workerId` owns the job. */
+  private withOwnedJob(jobId: string, workerId: string, change: (job: Row, sources: SourceRecord[]) => void): boolean {
+    const run = this.db.transaction((): boolean => {
+      const r = this.db
+        .prepare(`SELECT * FROM jobs WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`)
+        .get(jobId, workerId) as Row | undefined;
+      if (!r) return false;
+      const sources = JSON.parse(r.sources) as SourceRecord[];
+      change(r, sources);
+      this.db.prepare("UPDATE jobs SET sources = ? WHERE id = ?").run(sourcesJson(sources), jobId);
+      return true;
+    });
+    return run.immediate();
+  }
+
+  async updateSource(
+    jobId: string,
+    workerId: string,
+    index: number,
+    patch: { status: SourceStatus; statusMessage?: string | null },
+  ): Promise<boolean> {
+    return this.withOwnedJob(jobId, workerId, (_job, sources) => {
+      const s = sources.find((x) => x.index === index);
+      if (!s) throw new Error(`job ${jobId} has no source ${index}`);
+      s.status = patch.status;
+      if (patch.statusMessage) s.statusMessage = patch.statusMessage;
+      else delete s.statusMessage;
+    });
+  }
+
+  async finishSource(jobId: string, workerId: string, index: number, ref: ReferenceRecord): Promise<boolean> {
+    return this.withOwnedJob(jobId, workerId, (_job, sources) => {
+      const s = sources.find((x) => x.index === index);
+      if (!s) throw new Error(`job ${jobId} has no source ${index}`);
+      s.status = "FINISHED";
+      s.referenceId = ref.id;
+      delete s.statusMessage;
+      this.db
+        .prepare(
+          `INSERT INTO refs (id, store_id, name, description, md5, status, creation_time, update_time, creation_job_id,
+                             source_key, source_length, index_key, index_length, extra_keys, sequences, compression)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          ref.id,
+          ref.storeId,
+          ref.name,
+          ref.description ?? null,
+          ref.md5.toLowerCase(),
+          ref.status,
+          ref.creationTime,
+          ref.updateTime,
+          ref.creationJobId,
+          ref.source.key,
+          ref.source.contentLength,
+          ref.index.key,
+          ref.index.contentLength,
+          JSON.stringify(ref.extraKeys),
+          JSON.stringify(ref.sequences),
+          ref.compression,
+        );
+    });
+  }
+
+  async finishJob(
+    jobId: string,
+    workerId: string,
+    status: JobStatus,
+    statusMessage: string | undefined,
+    completionTime: number,
+  ): Promise<boolean> {
+    const res = this.db
+      .prepare(
+        `UPDATE jobs SET status = ?, status_message = ?, completion_time = ?, owner = NULL, lease_expires = NULL
+         WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`,
+      )
+      .run(status, statusMessage ?? null, completionTime, jobId, workerId);
+    return res.changes === 1;
+  }
+
+  async requestCancel(storeId: string, jobId: string, now: number): Promise<JobStatus | undefined> {
+    const run = this.db.transaction((): JobStatus | undefined => {
+      const r = this.db.prepare("SELECT * FROM jobs WHERE id = ? AND store_id = ?").get(jobId, storeId) as Row | undefined;
+      if (!r) return undefined;
+      if (r.status === "SUBMITTED") {
+        const sources = (JSON.parse(r.sources) as SourceRecord[]).map((s) =>
+          s.status === "FINISHED" || s.status === "FAILED"
+            ? s
+            : { ...s, status: "FAILED" as const, statusMessage: CANCELLED_SOURCE_MESSAGE },
+        );
+        this.db
+          .prepare(
+            `UPDATE jobs SET status = 'CANCELLED', status_message = ?, completion_time = ?, sources = ?,
+                             owner = NULL, lease_expires = NULL WHERE id = ?`,
+          )
+          .run(CANCELLED_JOB_MESSAGE, now, sourcesJson(sources), jobId);
+        return "CANCELLED";
+      }
+      if (r.status === "IN_PROGRESS") {
+        this.db.prepare("UPDATE jobs SET status = 'CANCELLING' WHERE id = ?").run(jobId);
+        return "CANCELLING";
+      }
+      return r.status as JobStatus;
+    });
+    return run.immediate();
+  }
+
+  async getJobStatus(jobId: string): Promise<JobStatus | undefined> {
+    const r = this.db.prepare("SELECT status FROM jobs WHERE id = ?").get(jobId) as Row | undefined;
+    return r?.status;
+  }
+
+  // --- blob bookkeeping ------------------------------------------------------------------------
+
+  async addPendingBlob(key: string, jobId: string, now: number): Promise<void> {
+    this.db.prepare("INSERT OR REPLACE INTO pending_blobs (key, job_id, created) VALUES (?, ?, ?)").run(key, jobId, now);
+  }
+
+  async removePendingBlobs(keys: string[]): Promise<void> {
+    const stmt = this.db.prepare("DELETE FROM pending_blobs WHERE key = ?");
+    this.db.transaction(() => {
+      for (const k of keys) stmt.run(k);
+    })();
+  }
+
+  async pendingBlobsOfJob(jobId: string): Promise<string[]> {
+    return (this.db.prepare("SELECT key FROM pending_blobs WHERE job_id = ? ORDER BY key").all(jobId) as Row[]).map(
+      (r) => r.key,
+    );
+  }
+
+  // --- references ------------------------------------------------------------------------------
+
+  async getReference(storeId: string, id: string): Promise<ReferenceRecord | undefined> {
+    const r = this.db.prepare("SELECT * FROM refs WHERE id = ? AND store_id = ?").get(id, storeId) as Row | undefined;
+    return r && referenceFromRow(r);
+  }
+
+  async listReferences(
+    storeId: string,
+    filter: ReferenceFilter,
+    after: Cursor | undefined,
+    limit: number,
+  ): Promise<ReferenceRecord[]> {
+    const clauses = ["store_id = ?"];
+    const params: unknown[] = [storeId];
+    if (filter.name !== undefined) {
+      clauses.push("name = ?");
+      params.push(filter.name);
+    }
+    if (filter.md5 !== undefined) {
+      clauses.push("md5 = ?");
+      params.push(filter.md5.toLowerCase());
+    }
+    const tail = keyset(clauses, params, filter, after);
+    return (this.db.prepare(`SELECT * FROM refs ${tail}`).all(...params, limit) as Row[]).map(referenceFromRow);
+  }
+
+  async deleteReference(storeId: string, id: string): Promise<ReferenceRecord | undefined> {
+    const run = this.db.transaction((): ReferenceRecord | undefined => {
+      const r = this.db.prepare("SELECT * FROM refs WHERE id = ? AND store_id = ?").get(id, storeId) as Row | undefined;
+      if (!r) return undefined;
+      this.db.prepare("DELETE FROM refs WHERE id = ?").run(id);
+      return referenceFromRow(r);
+    });
+    return run.immediate();
+  }
+
+  // --- tags ------------------------------------------------------------------------------------
+
+  async getTags(arn: string): Promise<Record<string, string>> {
+    const rows = this.db.prepare("SELECT key, value FROM tags WHERE arn = ? ORDER BY key").all(arn) as Row[];
+    return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+  }
+
+  async putTags(arn: string, tags: Record<string, string>): Promise<void> {
+    const stmt = this.db.prepare("INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?, ?, ?)");
+    this.db.transaction(() => {
+      for (const [k, v] of Object.entries(tags)) stmt.run(arn, k, v);
+    })();
+  }
+
+  async removeTags(arn: string, keys: string[]): Promise<void> {
+    const stmt = this.db.prepare("DELETE FROM tags WHERE arn = ? AND key = ?");
+    this.db.transaction(() => {
+      for (const k of keys) stmt.run(arn, k);
+    })();
+  }
+
+  async deleteAllTags(arn: string): Promise<void> {
+    this.db.prepare("DELETE FROM tags WHERE arn = ?").run(arn);
+  }
+
+  // --- wake-ups --------------------------------------------------------------------------------
+
+  onJobAvailable(listener: () => void): () => void {
+    this.events.on("job", listener);
+    return () => this.events.off("job", listener);
+  }
+
+  async notifyJobAvailable(): Promise<void> {
+    this.events.emit("job");
+  }
+}

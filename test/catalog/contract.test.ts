@@ -1,0 +1,272 @@
+// The Catalog contract: the same tests against every implementation (SQLite file, PostgreSQL).
+// What only PostgreSQL must get right (several processes, LISTEN/NOTIFY) is in postgres.test.ts.
+
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openCatalog } from "../../src/catalog/index.js";
+import type { Catalog, JobRecord, JobStatus, ReferenceRecord } from "../../src/catalog/types.js";
+import { backends } from "../support/refstore.js";
+
+const A = "111111111111";
+const B = "222222222222";
+const ROLE = "arn:aws:iam::111111111111:role/import";
+
+function job(id: string, storeId: string, creationTime: number, status: JobStatus = "SUBMITTED", extra: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id,
+    storeId,
+    roleArn: ROLE,
+    status,
+    creationTime,
+    sources: [
+      { index: 0, sourceFile: "s3://bucket/a.fa", name: "a", status: "NOT_STARTED" },
+      { index: 1, sourceFile: "s3://bucket/b.fa", name: "b", description: "second", tags: { k: "v" }, status: "NOT_STARTED" },
+    ],
+    ...extra,
+  };
+}
+
+function reference(id: string, storeId: string, jobId: string, creationTime: number, md5: string, name = `ref-${id}`): ReferenceRecord {
+  return {
+    id,
+    storeId,
+    name,
+    md5,
+    status: "ACTIVE",
+    creationTime,
+    updateTime: creationTime,
+    creationJobId: jobId,
+    source: { key: `refs/${id}/source.fa`, contentLength: 5386 },
+    index: { key: `refs/${id}/source.fa.fai`, contentLength: 26 },
+    extraKeys: [],
+    sequences: [{ name: "phiX", length: 5386, md5: "3332ed720ac7eaa9b3655c06f6b9e196", ga4gh: "SQ.abc" }],
+    compression: "none",
+  };
+}
+
+for (const backend of backends()) {
+  const kind = backend.startsWith("postgres") ? "postgres" : "sqlite";
+  describe(`catalog contract [${kind}]`, () => {
+    let catalog: Catalog;
+    let dir: string;
+    let stopDb: (() => Promise<void>) | undefined;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), "refstore-catalog-"));
+      let databaseUrl: string | undefined;
+      if (kind === "postgres") {
+        const { getTestDatabaseUrl } = await import("../support/postgres.js");
+        const db = await getTestDatabaseUrl();
+        databaseUrl = db.url;
+        stopDb = () => db.stop();
+      }
+      catalog = await openCatalog({ databaseUrl, sqlitePath: join(dir, "catalog.sqlite") });
+      await catalog.migrate(); // a second migrate changes nothing
+    });
+    after(async () => {
+      await catalog.close();
+      await stopDb?.();
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    test("stores: round trip keeps absent fields absent; accounts are separate", async () => {
+      await catalog.insertStore({ account: A, id: "1000000001", name: "s1", creationTime: 1000 });
+      await catalog.insertStore({
+        account: A,
+        id: "1000000002",
+        name: "s2",
+        description: "with everything",
+        sseConfig: { type: "KMS", keyArn: "arn:aws:kms:us-east-1:111111111111:key/x" },
+        creationTime: 2000,
+        clientToken: "tok",
+        requestDigest: "d1",
+      });
+      const s1 = await catalog.getStore(A, "1000000001");
+      assert.deepEqual(s1, { account: A, id: "1000000001", name: "s1", description: undefined, sseConfig: undefined, creationTime: 1000, clientToken: undefined, requestDigest: undefined });
+      assert.equal((await catalog.getStore(A, "1000000002"))?.sseConfig?.keyArn, "arn:aws:kms:us-east-1:111111111111:key/x");
+      assert.equal(await catalog.getStore(B, "1000000001"), undefined, "another account does not see the store");
+      assert.equal((await catalog.findStoreByClientToken(A, "tok"))?.id, "1000000002");
+      assert.equal(await catalog.findStoreByClientToken(B, "tok"), undefined);
+      assert.equal(await catalog.countStores(A), 2);
+      assert.equal(await catalog.countStores(B), 0);
+      assert.equal(await catalog.accountOfStore("1000000002"), A);
+      assert.equal(await catalog.accountOfStore("9999999999"), undefined);
+    });
+
+    test("stores: keyset pages in creation order; name and inclusive time filters", async () => {
+      // Same creation time for two stores: the id breaks the tie.
+      await catalog.insertStore({ account: A, id: "1000000004", name: "s3", creationTime: 3000 });
+      await catalog.insertStore({ account: A, id: "1000000003", name: "s2", creationTime: 3000 });
+      const all = await catalog.listStores(A, {}, undefined, 10);
+      assert.deepEqual(all.map((s) => s.id), ["1000000001", "1000000002", "1000000003", "1000000004"]);
+      const page2 = await catalog.listStores(A, {}, { creationTime: 3000, id: "1000000003" }, 10);
+      assert.deepEqual(page2.map((s) => s.id), ["1000000004"]);
+      assert.deepEqual((await catalog.listStores(A, { name: "s2" }, undefined, 10)).map((s) => s.id), ["1000000002", "1000000003"]);
+      assert.deepEqual(
+        (await catalog.listStores(A, { createdAfter: 2000, createdBefore: 3000 }, undefined, 2)).map((s) => s.id),
+        ["1000000002", "1000000003"],
+      );
+      assert.deepEqual(await catalog.listStores(B, {}, undefined, 10), []);
+    });
+
+    test("jobs: get, client token, list with status filter and keyset", async () => {
+      const store = "1000000001";
+      const jobs = [
+        job("2000000001", store, 100, "COMPLETED", { completionTime: 150 }),
+        job("2000000002", store, 200, "FAILED", { statusMessage: "all 2 sources failed", completionTime: 250 }),
+        job("2000000003", store, 300, "COMPLETED", { completionTime: 350, clientToken: "jt", requestDigest: "dd" }),
+        job("2000000004", "1000000002", 300, "COMPLETED"),
+      ];
+      await catalog.insertJobs(jobs.slice(0, 2));
+      await catalog.insertJob(jobs[2]);
+      await catalog.insertJob(jobs[3]);
+      const got = await catalog.getJob(store, "2000000002");
+      assert.equal(got?.statusMessage, "all 2 sources failed");
+      assert.deepEqual(got?.sources, jobs[1].sources);
+      assert.equal(await catalog.getJob("1000000002", "2000000002"), undefined, "a job is found only in its store");
+      assert.equal((await catalog.findJobByClientToken(store, "jt"))?.id, "2000000003");
+      assert.equal(await catalog.findJobByClientToken("1000000002", "jt"), undefined);
+
+      const completed = await catalog.listJobs(store, { status: "COMPLETED" }, undefined, 10);
+      assert.deepEqual(completed, [
+        { id: "2000000001", storeId: store, roleArn: ROLE, status: "COMPLETED", creationTime: 100, completionTime: 150 },
+        { id: "2000000003", storeId: store, roleArn: ROLE, status: "COMPLETED", creationTime: 300, completionTime: 350 },
+      ]);
+      assert.deepEqual((await catalog.listJobs(store, {}, { creationTime: 100, id: "2000000001" }, 1)).map((j) => j.id), ["2000000002"]);
+      assert.deepEqual((await catalog.listJobs(store, { createdAfter: 200, createdBefore: 300 }, undefined, 10)).map((j) => j.id), ["2000000002", "2000000003"]);
+      assert.deepEqual(await catalog.listJobs(store, { status: "CANCELLED" }, undefined, 10), []);
+    });
+
+    test("claim, lease, progress, finish: only the owner may write", async () => {
+      const store = "1000000002";
+      await catalog.insertJob(job("3000000001", store, 1_000));
+      const claimed = await catalog.claimJob("w1", 30_000, 10_000);
+      assert.equal(claimed?.id, "3000000001");
+      assert.equal(claimed?.status, "IN_PROGRESS");
+      assert.equal(await catalog.getJobStatus("3000000001"), "IN_PROGRESS");
+      assert.equal(await catalog.claimJob("w2", 30_000, 10_001), undefined, "a leased job is not handed out twice");
+
+      assert.equal(await catalog.renewLease("3000000001", "w2", 30_000, 10_002), false);
+      assert.equal(await catalog.renewLease("3000000001", "w1", 30_000, 10_002), true);
+      assert.equal(await catalog.updateSource("3000000001", "w1", 0, { status: "IN_PROGRESS" }), true);
+      assert.equal(await catalog.updateSource("3000000001", "w2", 0, { status: "FAILED", statusMessage: "x" }), false);
+
+      // The lease runs out: another worker takes the job over, the first can no longer write.
+      const taken = await catalog.claimJob("w2", 30_000, 50_000);
+      assert.equal(taken?.id, "3000000001");
+      assert.equal(taken?.sources[0].status, "IN_PROGRESS", "progress survives the takeover");
+      const ref = reference("4000000001", store, "3000000001", 50_001, "3332ED720AC7EAA9B3655C06F6B9E196");
+      assert.equal(await catalog.finishSource("3000000001", "w1", 0, ref), false);
+      assert.equal(await catalog.getReference(store, "4000000001"), undefined, "a lost lease commits nothing");
+
+      assert.equal(await catalog.finishSource("3000000001", "w2", 0, ref), true);
+      assert.equal(await catalog.updateSource("3000000001", "w2", 1, { status: "FAILED", statusMessage: "s3://bucket/b.fa: no such object" }), true);
+      assert.equal(await catalog.finishJob("3000000001", "w2", "COMPLETED_WITH_FAILURES", "1 of 2 sources failed", 60_000), true);
+      assert.equal(await catalog.finishJob("3000000001", "w2", "COMPLETED", undefined, 60_001), false, "a finished job stays finished");
+
+      const done = await catalog.getJob(store, "3000000001");
+      assert.equal(done?.status, "COMPLETED_WITH_FAILURES");
+      assert.equal(done?.completionTime, 60_000);
+      assert.deepEqual(
+        done?.sources.map((s) => [s.status, s.referenceId, s.statusMessage]),
+        [["FINISHED", "4000000001", undefined], ["FAILED", undefined, "s3://bucket/b.fa: no such object"]],
+      );
+      const stored = await catalog.getReference(store, "4000000001");
+      assert.equal(stored?.md5, "3332ed720ac7eaa9b3655c06f6b9e196", "md5 is stored in lower case");
+      assert.deepEqual(stored?.sequences, ref.sequences);
+      assert.equal(stored?.description, undefined);
+
+      // A released lease (negative) makes a job claimable at once.
+      await catalog.insertJob(job("3000000002", store, 2_000));
+      assert.equal((await catalog.claimJob("w3", 30_000, 70_000))?.id, "3000000002");
+      assert.equal(await catalog.renewLease("3000000002", "w3", -30_000, 0), true);
+      assert.equal((await catalog.claimJob("w4", 30_000, 70_001))?.id, "3000000002");
+      assert.equal(await catalog.finishJob("3000000002", "w4", "FAILED", "all 2 sources failed", 70_002), true);
+    });
+
+    test("cancel: SUBMITTED ends at once, IN_PROGRESS becomes CANCELLING and stays claimed as such", async () => {
+      const store = "1000000003";
+      await catalog.insertJob(job("5000000001", store, 1));
+      assert.equal(await catalog.requestCancel(store, "5000000001", 99), "CANCELLED");
+      const cancelled = await catalog.getJob(store, "5000000001");
+      assert.equal(cancelled?.completionTime, 99);
+      assert.ok(cancelled?.sources.every((s) => s.status === "FAILED" && /cancelled/.test(s.statusMessage ?? "")));
+      assert.equal(await catalog.claimJob("w", 1000, 100), undefined, "a cancelled job is never claimed");
+
+      await catalog.insertJob(job("5000000002", store, 2));
+      await catalog.claimJob("w", 1000, 100);
+      assert.equal(await catalog.requestCancel(store, "5000000002", 101), "CANCELLING");
+      assert.equal(await catalog.requestCancel(store, "5000000002", 102), "CANCELLING");
+      assert.equal(await catalog.getJobStatus("5000000002"), "CANCELLING");
+      // Its worker died: the next worker gets it, still CANCELLING, to wind it up.
+      const again = await catalog.claimJob("w2", 1000, 5000);
+      assert.equal(again?.status, "CANCELLING");
+      assert.equal(await catalog.finishJob("5000000002", "w2", "CANCELLED", "cancelled on request", 5001), true);
+      assert.equal(await catalog.requestCancel(store, "5000000002", 6000), "CANCELLED", "terminal jobs are unchanged");
+      assert.equal(await catalog.requestCancel(store, "5999999999", 6000), undefined);
+      assert.equal(await catalog.requestCancel("1000000001", "5000000002", 6000), undefined, "only in its own store");
+    });
+
+    test("references: md5 filter ignores case, keyset, delete returns the record", async () => {
+      const store = "1000000009";
+      await catalog.insertJob(job("6000000001", store, 1));
+      const claimed = await catalog.claimJob("w", 60_000, 10);
+      assert.equal(claimed?.id, "6000000001");
+      await catalog.finishSource("6000000001", "w", 0, reference("7000000001", store, "6000000001", 20, "aa".repeat(16), "chrM"));
+      await catalog.finishSource("6000000001", "w", 1, reference("7000000002", store, "6000000001", 20, "bb".repeat(16), "chrM"));
+      const all = await catalog.listReferences(store, {}, undefined, 10);
+      assert.deepEqual(all.map((r) => r.id), ["7000000001", "7000000002"]);
+      assert.deepEqual((await catalog.listReferences(store, { md5: "BB".repeat(16) }, undefined, 10)).map((r) => r.id), ["7000000002"]);
+      assert.deepEqual((await catalog.listReferences(store, { name: "chrM" }, { creationTime: 20, id: "7000000001" }, 10)).map((r) => r.id), ["7000000002"]);
+      assert.deepEqual(await catalog.listReferences(store, { createdAfter: 21 }, undefined, 10), []);
+
+      assert.equal(await catalog.deleteStore(A, store), "not-found", "the store row was never created for account A");
+      await catalog.insertStore({ account: A, id: store, name: "refs", creationTime: 5 });
+      assert.equal(await catalog.deleteStore(A, store), "not-empty");
+      const deleted = await catalog.deleteReference(store, "7000000001");
+      assert.equal(deleted?.source.key, "refs/7000000001/source.fa");
+      assert.equal(await catalog.deleteReference(store, "7000000001"), undefined);
+      await catalog.deleteReference(store, "7000000002");
+      assert.equal(await catalog.deleteStore(B, store), "not-found", "another account cannot delete it");
+      assert.equal(await catalog.deleteStore(A, store), "deleted");
+      assert.equal(await catalog.getJob(store, "6000000001"), undefined, "its jobs went with it");
+    });
+
+    test("tags and pending blobs", async () => {
+      const arn = "arn:aws:omics:us-east-1:111111111111:referenceStore/1000000001";
+      assert.deepEqual(await catalog.getTags(arn), {});
+      await catalog.putTags(arn, { a: "1", b: "2" });
+      await catalog.putTags(arn, { b: "3" });
+      assert.deepEqual(await catalog.getTags(arn), { a: "1", b: "3" });
+      await catalog.removeTags(arn, ["a", "missing"]);
+      assert.deepEqual(await catalog.getTags(arn), { b: "3" });
+      await catalog.deleteAllTags(arn);
+      assert.deepEqual(await catalog.getTags(arn), {});
+
+      await catalog.addPendingBlob("refs/x/source.fa", "8000000001", 1);
+      await catalog.addPendingBlob("refs/x/source.fa.fai", "8000000001", 1);
+      await catalog.addPendingBlob("refs/y/source.fa", "8000000002", 1);
+      assert.deepEqual(await catalog.pendingBlobsOfJob("8000000001"), ["refs/x/source.fa", "refs/x/source.fa.fai"]);
+      await catalog.removePendingBlobs(["refs/x/source.fa"]);
+      assert.deepEqual(await catalog.pendingBlobsOfJob("8000000001"), ["refs/x/source.fa.fai"]);
+      assert.deepEqual(await catalog.pendingBlobsOfJob("8000000003"), []);
+    });
+
+    test("wake-ups reach listeners until they unsubscribe", async () => {
+      let calls = 0;
+      const off = catalog.onJobAvailable(() => calls++);
+      await catalog.notifyJobAvailable();
+      const deadline = Date.now() + 5000;
+      while (calls === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      assert.ok(calls >= 1, "the listener was called");
+      off();
+      const before = calls;
+      await catalog.notifyJobAvailable();
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(calls, before, "no calls after unsubscribe");
+    });
+  });
+}
