@@ -307,11 +307,12 @@ export class S3SourceReader implements SourceReader {
       if (c === "EACCES" || c === "EPERM") throw new SourceError(sourceMessage(uri, "access denied"));
       throw missing();
     }
-    let size: number;
+    let size: number | undefined;
     try {
       const st = await handle.stat();
-      if (!st.isFile()) throw missing();
-      size = st.size;
+      // A named pipe streams from another program (its length is unknown until it ends).
+      if (!st.isFile() && !st.isFIFO()) throw missing();
+      size = st.isFile() ? st.size : undefined;
     } catch (err) {
       await handle.close().catch(() => {});
       throw err instanceof SourceError ? err : missing();

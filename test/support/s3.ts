@@ -37,6 +37,11 @@ export interface TestS3 {
   putObject(bucket: string, key: string, body: Buffer | Uint8Array | string | Readable, contentLength?: number): Promise<void>;
   /** Close the server (and every connection to it) and delete its data directory. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Let the process exit while the server still runs (for a server shared by every test of a
+   * file): the listening socket and its connections no longer keep the event loop alive.
+   */
+  unref(): void;
 }
 
 export interface StartS3Options {
@@ -148,6 +153,11 @@ export async function startS3(opts: StartS3Options = {}): Promise<TestS3> {
       const len = contentLength ?? (data instanceof Uint8Array ? data.length : undefined);
       if (len === undefined) throw new TypeError("putObject: contentLength is required for a stream body");
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: data, ContentLength: len }));
+    },
+    unref() {
+      const http = server.httpServer;
+      http?.unref();
+      http?.on("connection", (socket) => socket.unref());
     },
     stop() {
       stopped ??= (async () => {
