@@ -1,0 +1,122 @@
+// All settings come from the environment (REFSTORE_*), read once here. Every setting is listed in
+// README.md ("Settings"); keep that table in step with this file.
+
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+
+export interface Credential {
+  accessKeyId: string;
+  secretAccessKey: string;
+  accountId: string;
+}
+
+export type Role = "api" | "worker" | "all";
+
+export interface Config {
+  host: string;
+  port: number;
+  role: Role;
+  region: string;
+  dataDir: string;
+  /** postgres://… switches the catalog to PostgreSQL; otherwise SQLite in dataDir */
+  databaseUrl?: string;
+  /** s3://bucket/prefix switches blobs to S3; otherwise local disk in dataDir */
+  blobUrl?: string;
+  credentials: Credential[];
+  /** true when the built-in development credentials are in use (a warning is logged) */
+  usingDevCredentials: boolean;
+  /** key for the HMAC that makes nextToken tamper-proof */
+  tokenSecret: string;
+  s3: {
+    endpoint?: string;
+    accessKeyId?: string;
+    secretAccessKey?: string;
+    region: string;
+  };
+  bucketMounts: string | undefined;
+  importConcurrency: number;
+  leaseSeconds: number;
+  maxStoresPerAccount?: number;
+  maxReferenceBytes: number;
+  /** GetReference part size; 100 MiB as in AWS. Settable for tests only. */
+  partSize: number;
+  logLevel: string;
+  /** how often an idle worker looks for work when no notification arrives (ms) */
+  pollMs: number;
+}
+
+export const DEV_CREDENTIAL: Credential = {
+  accessKeyId: "AKIDREFSTOREDEV",
+  secretAccessKey: "refstore-dev-secret",
+  accountId: "123456789012",
+};
+
+const int = (name: string, v: string | undefined, def: number, min = 0): number => {
+  if (v === undefined || v === "") return def;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
+};
+
+function readCredentials(env: NodeJS.ProcessEnv): { list: Credential[]; dev: boolean } {
+  const list: Credential[] = [];
+  if (env.REFSTORE_CREDENTIALS_FILE) {
+    // JSON: [{"accessKeyId": "...", "secretAccessKey": "...", "accountId": "111122223333"}, ...]
+    const raw = JSON.parse(readFileSync(env.REFSTORE_CREDENTIALS_FILE, "utf8")) as unknown;
+    if (!Array.isArray(raw)) throw new Error("REFSTORE_CREDENTIALS_FILE must hold a JSON array");
+    for (const c of raw as Record<string, unknown>[]) {
+      const { accessKeyId, secretAccessKey, accountId } = c;
+      if (typeof accessKeyId !== "string" || typeof secretAccessKey !== "string" || typeof accountId !== "string")
+        throw new Error("each credential needs accessKeyId, secretAccessKey and accountId strings");
+      if (!/^[0-9]{12}$/.test(accountId)) throw new Error(`accountId must be 12 digits: ${accountId}`);
+      list.push({ accessKeyId, secretAccessKey, accountId });
+    }
+  }
+  if (env.REFSTORE_ACCESS_KEY_ID || env.REFSTORE_SECRET_ACCESS_KEY) {
+    if (!env.REFSTORE_ACCESS_KEY_ID || !env.REFSTORE_SECRET_ACCESS_KEY)
+      throw new Error("set both REFSTORE_ACCESS_KEY_ID and REFSTORE_SECRET_ACCESS_KEY");
+    const accountId = env.REFSTORE_ACCOUNT_ID ?? DEV_CREDENTIAL.accountId;
+    if (!/^[0-9]{12}$/.test(accountId)) throw new Error(`REFSTORE_ACCOUNT_ID must be 12 digits: ${accountId}`);
+    list.push({ accessKeyId: env.REFSTORE_ACCESS_KEY_ID, secretAccessKey: env.REFSTORE_SECRET_ACCESS_KEY, accountId });
+  }
+  if (list.length === 0) return { list: [{ ...DEV_CREDENTIAL, accountId: env.REFSTORE_ACCOUNT_ID ?? DEV_CREDENTIAL.accountId }], dev: true };
+  return { list, dev: false };
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const creds = readCredentials(env);
+  const role = (env.REFSTORE_ROLE ?? "all") as Role;
+  if (!["api", "worker", "all"].includes(role)) throw new Error(`REFSTORE_ROLE must be api, worker or all`);
+  const maxStores = env.REFSTORE_MAX_STORES_PER_ACCOUNT;
+  const config: Config = {
+    host: env.REFSTORE_HOST ?? "127.0.0.1",
+    port: int("REFSTORE_PORT", env.REFSTORE_PORT, 8470),
+    role,
+    region: env.REFSTORE_REGION ?? "us-east-1",
+    dataDir: resolve(env.REFSTORE_DATA_DIR ?? "./refstore-data"),
+    databaseUrl: env.REFSTORE_DATABASE_URL || undefined,
+    blobUrl: env.REFSTORE_BLOB_URL || undefined,
+    credentials: creds.list,
+    usingDevCredentials: creds.dev,
+    // Every process of one deployment shares the same credentials, so a key derived from them
+    // is shared too; REFSTORE_TOKEN_SECRET overrides it.
+    tokenSecret:
+      env.REFSTORE_TOKEN_SECRET ??
+      "derived:" + creds.list.map((c) => c.accessKeyId + ":" + c.secretAccessKey).sort().join("|"),
+    s3: {
+      endpoint: env.REFSTORE_S3_ENDPOINT || undefined,
+      accessKeyId: env.REFSTORE_S3_ACCESS_KEY_ID || undefined,
+      secretAccessKey: env.REFSTORE_S3_SECRET_ACCESS_KEY || undefined,
+      region: env.REFSTORE_S3_REGION ?? "us-east-1",
+    },
+    bucketMounts: env.REFSTORE_BUCKET_MOUNTS || undefined,
+    importConcurrency: int("REFSTORE_IMPORT_CONCURRENCY", env.REFSTORE_IMPORT_CONCURRENCY, 2, 1),
+    leaseSeconds: int("REFSTORE_LEASE_SECONDS", env.REFSTORE_LEASE_SECONDS, 30, 1),
+    maxStoresPerAccount: maxStores ? int("REFSTORE_MAX_STORES_PER_ACCOUNT", maxStores, 0) : undefined,
+    maxReferenceBytes: int("REFSTORE_MAX_REFERENCE_BYTES", env.REFSTORE_MAX_REFERENCE_BYTES, 64 * 2 ** 30, 1),
+    partSize: int("REFSTORE_PART_SIZE", env.REFSTORE_PART_SIZE, 104857600, 1),
+    logLevel: env.REFSTORE_LOG_LEVEL ?? "info",
+    pollMs: int("REFSTORE_POLL_MS", env.REFSTORE_POLL_MS, 100, 1),
+  };
+  return { ...config, ...overrides };
+}

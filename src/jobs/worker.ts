@@ -1,0 +1,211 @@
+// The import worker: claims jobs from the catalog, holds a lease renewed by heartbeats, runs each
+// source through importSource, records per-source progress, honours cancellation, and gives up a
+// job at once if its lease was lost (another worker has taken it over after we stalled).
+//
+// Crash safety: a job whose worker died keeps status IN_PROGRESS (or CANCELLING) with an expired
+// lease; claimJob hands it to the next worker, which first deletes the blobs the dead worker
+// had registered as pending, then runs every source that is not yet FINISHED or FAILED from the
+// start. A source's reference is committed together with its FINISHED status (finishSource), so
+// each source is imported exactly once as far as users can see.
+
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import type { JobRecord, JobStatus, SourceRecord } from "../catalog/types.js";
+import { SourceError } from "../blobs/types.js";
+import { FastaError } from "../fasta/types.js";
+import { referenceArn } from "../service/ids.js";
+import { deleteKeys, importSource, type ImportDeps } from "./import-source.js";
+
+export interface WorkerOptions {
+  concurrency: number;
+  leaseMs: number;
+  pollMs: number;
+  region: string;
+  /** account that owns a store, for reference ARNs (tags) */
+  accountOfStore: (storeId: string) => Promise<string | undefined>;
+  log: Logger;
+}
+
+class LeaseLost extends Error {}
+
+const CANCELLED_MESSAGE = "cancelled before this source was imported";
+
+export class ImportWorker {
+  readonly id = `worker-${randomUUID()}`;
+  private running = 0;
+  private stopped = false;
+  private wake: (() => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private unsubscribe: (() => void) | undefined;
+  private readonly active = new Set<Promise<void>>();
+  private readonly controllers = new Set<AbortController>();
+
+  constructor(
+    private readonly deps: ImportDeps,
+    private readonly opts: WorkerOptions,
+  ) {}
+
+  start(): void {
+    this.unsubscribe = this.deps.catalog.onJobAvailable(() => this.wake?.());
+    this.loop = this.run();
+  }
+
+  /** Stop claiming; abort running imports (their jobs are taken up again by the next worker). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    this.wake?.();
+    for (const c of this.controllers) c.abort(new Error("worker stopping"));
+    await this.loop;
+    await Promise.allSettled([...this.active]);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      if (this.running < this.opts.concurrency) {
+        let job: JobRecord | undefined;
+        try {
+          job = await this.deps.catalog.claimJob(this.id, this.opts.leaseMs, Date.now());
+        } catch (err) {
+          this.opts.log.error({ err }, "claiming a job failed");
+        }
+        if (job) {
+          this.running++;
+          const p = this.runJob(job)
+            .catch((err) => this.opts.log.error({ err, jobId: job!.id }, "import job failed unexpectedly"))
+            .finally(() => {
+              this.running--;
+              this.active.delete(p);
+              this.wake?.();
+            });
+          this.active.add(p);
+          continue; // look for more work at once
+        }
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.opts.pollMs);
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.wake = undefined;
+    }
+  }
+
+  private async runJob(job: JobRecord): Promise<void> {
+    const { catalog } = this.deps;
+    const log = this.opts.log.child({ jobId: job.id, storeId: job.storeId });
+    const controller = new AbortController();
+    this.controllers.add(controller);
+    let lost = false;
+    let cancelling = job.status === "CANCELLING";
+
+    // Heartbeat: renew the lease, and notice a cancellation request.
+    const heartbeat = setInterval(async () => {
+      try {
+        if (!(await catalog.renewLease(job.id, this.id, this.opts.leaseMs, Date.now()))) {
+          lost = true;
+          controller.abort(new LeaseLost("lease lost"));
+          return;
+        }
+        if ((await catalog.getJobStatus(job.id)) === "CANCELLING" && !cancelling) {
+          cancelling = true;
+          controller.abort(new Error("cancelled"));
+        }
+      } catch (err) {
+        log.warn({ err }, "heartbeat failed");
+      }
+    }, Math.max(50, Math.min(this.opts.leaseMs / 3, 1000)));
+
+    const must = (ok: boolean) => {
+      if (!ok) {
+        lost = true;
+        throw new LeaseLost("lease lost");
+      }
+    };
+
+    // On a graceful stop, let the lease lapse at once so a restarted worker need not wait for it.
+    const release = async () => {
+      await catalog.renewLease(job.id, this.id, -this.opts.leaseMs, 0).catch(() => false);
+    };
+
+    try {
+      // Leftovers of a worker that died while running this job.
+      const stale = await catalog.pendingBlobsOfJob(job.id);
+      if (stale.length) {
+        log.info({ keys: stale.length }, "deleting blobs left by an interrupted attempt");
+        await deleteKeys(this.deps, stale);
+      }
+      const account = await this.opts.accountOfStore(job.storeId);
+
+      for (const source of job.sources) {
+        if (source.status === "FINISHED" || source.status === "FAILED") continue;
+        if (cancelling || this.stopped || lost) break;
+        must(await catalog.updateSource(job.id, this.id, source.index, { status: "IN_PROGRESS", statusMessage: null }));
+        try {
+          const { reference, keys } = await importSource(this.deps, job, source, controller.signal);
+          if (source.tags && Object.keys(source.tags).length && account)
+            await catalog.putTags(referenceArn(this.opts.region, account, job.storeId, reference.id), source.tags);
+          if (!(await catalog.finishSource(job.id, this.id, source.index, reference))) {
+            await deleteKeys(this.deps, keys);
+            must(false);
+          }
+          await catalog.removePendingBlobs(keys);
+          source.status = "FINISHED";
+          source.referenceId = reference.id;
+          log.info({ source: source.sourceFile, referenceId: reference.id }, "source imported");
+        } catch (err) {
+          if (lost || err instanceof LeaseLost) throw new LeaseLost("lease lost");
+          if (this.stopped && !cancelling) return release(); // shutting down: the next worker takes the job up
+          if (cancelling) break;
+          const message = failureMessage(err);
+          if (!(err instanceof FastaError || err instanceof SourceError))
+            log.error({ err, source: source.sourceFile }, "source failed with an unexpected error");
+          else log.info({ source: source.sourceFile, message }, "source failed");
+          must(await catalog.updateSource(job.id, this.id, source.index, { status: "FAILED", statusMessage: message }));
+          source.status = "FAILED";
+          source.statusMessage = message;
+        }
+      }
+      if (this.stopped && !cancelling) return release();
+
+      if (cancelling) {
+        for (const s of job.sources)
+          if (s.status !== "FINISHED" && s.status !== "FAILED")
+            must(await catalog.updateSource(job.id, this.id, s.index, { status: "FAILED", statusMessage: CANCELLED_MESSAGE }));
+        must(await catalog.finishJob(job.id, this.id, "CANCELLED", "cancelled on request", Date.now()));
+        log.info("import job cancelled");
+        return;
+      }
+      const { status, message } = outcome(job.sources);
+      must(await catalog.finishJob(job.id, this.id, status, message, Date.now()));
+      log.info({ status }, "import job finished");
+    } catch (err) {
+      if (err instanceof LeaseLost || lost) log.warn("lease lost: another worker took this job over");
+      else throw err;
+    } finally {
+      clearInterval(heartbeat);
+      this.controllers.delete(controller);
+    }
+  }
+}
+
+/** All sources finished → COMPLETED; none → FAILED; some → COMPLETED_WITH_FAILURES. */
+export function outcome(sources: SourceRecord[]): { status: JobStatus; message?: string } {
+  const failed = sources.filter((s) => s.status === "FAILED").length;
+  if (failed === 0) return { status: "COMPLETED" };
+  if (failed === sources.length)
+    return { status: "FAILED", message: sources.length === 1 ? sources[0].statusMessage : `all ${failed} sources failed` };
+  return { status: "COMPLETED_WITH_FAILURES", message: `${failed} of ${sources.length} sources failed` };
+}
+
+function failureMessage(err: unknown): string {
+  const text =
+    err instanceof FastaError || err instanceof SourceError
+      ? err.message
+      : `internal error: ${err instanceof Error ? err.message : String(err)}`;
+  // statusMessage is P_TEXT (no control characters) of at most 127 characters.
+  const clean = text.replace(/\p{C}+/gu, " ").trim();
+  return clean.length > 127 ? clean.slice(0, 124) + "..." : clean || "failed";
+}
