@@ -47,8 +47,8 @@ function reference(id: string, storeId: string, jobId: string, creationTime: num
   };
 }
 
-for (const backend of backends()) {
-  const kind = backend.startsWith("postgres") ? "postgres" : "sqlite";
+const kinds = [...new Set(backends().map((b) => b.split("+")[0]))];
+for (const kind of kinds) {
   describe(`catalog contract [${kind}]`, () => {
     let catalog: Catalog;
     let dir: string;

