@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import Fastify, { type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyReply, type FastifyRequest } from "fastify";
 import pino, { type Logger } from "pino";
 import { blobStoreFromUrl, parseBucketMounts, S3SourceReader } from "./blobs/index.js";
 import type { BlobStore } from "./blobs/types.js";
@@ -106,9 +106,9 @@ export function buildApp(config: Config, service: Record<string, Handler>, logge
 
   const app = Fastify({
     loggerInstance: logger.child({ component: "http" }),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
-    maxParamLength: 65536,
+    routerOptions: { maxParamLength: 65536 },
     genReqId: () => randomUUID(),
     return503OnClosing: false,
   });
