@@ -15,7 +15,18 @@ import { EventEmitter } from "node:events";
 import pg from "pg";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import {
-  TERMINAL_JOB_STATUSES,
+  CANCELLED_JOB_MESSAGE,
+  CANCELLED_SOURCE_MESSAGE,
+  jobFromRow,
+  jobSummaryFromRow,
+  parseSources,
+  referenceFromRow,
+  sourcesJson,
+  storeFromRow,
+  TERMINAL_SQL,
+  type Row,
+} from "./rows.js";
+import {
   type Catalog,
   type Cursor,
   type JobFilter,
@@ -30,15 +41,7 @@ import {
   type StoreRecord,
 } from "./types.js";
 
-type Row = Record<string, any>;
 type Queryable = Pick<pg.PoolClient, "query">;
-
-/** SQL NULL → undefined, so that absent optional fields stay absent on the wire. */
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-
-const TERMINAL_SQL = TERMINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
-const CANCELLED_SOURCE_MESSAGE = "cancelled before this source was imported";
-const CANCELLED_JOB_MESSAGE = "cancelled on request";
 
 /** The NOTIFY channel for wake-ups. */
 export const JOB_CHANNEL = "refstore_jobs";
@@ -71,70 +74,6 @@ function keyset(
   if (range.createdBefore !== undefined) clauses.push(`creation_time <= ${p(range.createdBefore)}::bigint`);
   if (after) clauses.push(`(creation_time, id) > (${p(after.creationTime)}::bigint, ${p(after.id)}::text)`);
   return `WHERE ${clauses.join(" AND ")} ORDER BY creation_time, id LIMIT ${p(limit)}`;
-}
-
-function storeFromRow(r: Row): StoreRecord {
-  return {
-    account: r.account,
-    id: r.id,
-    name: r.name,
-    description: opt(r.description),
-    sseConfig: r.sse_type ? { type: r.sse_type, keyArn: opt(r.sse_key_arn) } : undefined,
-    creationTime: r.creation_time,
-    clientToken: opt(r.client_token),
-    requestDigest: opt(r.request_digest),
-  };
-}
-
-function jobSummaryFromRow(r: Row): JobSummary {
-  return {
-    id: r.id,
-    storeId: r.store_id,
-    roleArn: r.role_arn,
-    status: r.status,
-    creationTime: r.creation_time,
-    completionTime: opt(r.completion_time),
-  };
-}
-
-function jobFromRow(r: Row): JobRecord {
-  return {
-    ...jobSummaryFromRow(r),
-    statusMessage: opt(r.status_message),
-    clientToken: opt(r.client_token),
-    requestDigest: opt(r.request_digest),
-    sources: parseSources(r.sources),
-  };
-}
-
-/** The json column comes back parsed by pg; sorted by index for good measure. */
-function parseSources(v: unknown): SourceRecord[] {
-  const sources = (typeof v === "string" ? JSON.parse(v) : v) as SourceRecord[];
-  return sources.sort((a, b) => a.index - b.index);
-}
-
-function referenceFromRow(r: Row): ReferenceRecord {
-  return {
-    id: r.id,
-    storeId: r.store_id,
-    name: r.name,
-    description: opt(r.description),
-    md5: r.md5,
-    status: r.status,
-    creationTime: r.creation_time,
-    updateTime: r.update_time,
-    creationJobId: r.creation_job_id,
-    source: { key: r.source_key, contentLength: r.source_length },
-    index: { key: r.index_key, contentLength: r.index_length },
-    extraKeys: r.extra_keys,
-    sequences: r.sequences,
-    compression: r.compression,
-  };
-}
-
-/** Sources as stored: JSON text, undefined members dropped so they stay absent. */
-function sourcesJson(sources: SourceRecord[]): string {
-  return JSON.stringify([...sources].sort((a, b) => a.index - b.index));
 }
 
 const JOB_COLUMNS =

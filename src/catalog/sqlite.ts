@@ -12,7 +12,18 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
 import {
-  TERMINAL_JOB_STATUSES,
+  CANCELLED_JOB_MESSAGE,
+  CANCELLED_SOURCE_MESSAGE,
+  jobFromRow,
+  jobSummaryFromRow,
+  parseSources,
+  referenceFromRow,
+  sourcesJson,
+  storeFromRow,
+  TERMINAL_SQL,
+  type Row,
+} from "./rows.js";
+import {
   type Catalog,
   type Cursor,
   type JobFilter,
@@ -26,15 +37,6 @@ import {
   type StoreFilter,
   type StoreRecord,
 } from "./types.js";
-
-type Row = Record<string, any>;
-
-/** SQL NULL → undefined, so that absent optional fields stay absent on the wire. */
-const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
-
-const TERMINAL_SQL = TERMINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
-export const CANCELLED_SOURCE_MESSAGE = "cancelled before this source was imported";
-export const CANCELLED_JOB_MESSAGE = "cancelled on request";
 
 /** WHERE fragments shared by every keyset list. */
 function keyset(
@@ -56,64 +58,6 @@ function keyset(
     params.push(after.creationTime, after.id);
   }
   return `WHERE ${clauses.join(" AND ")} ORDER BY creation_time, id LIMIT ?`;
-}
-
-function storeFromRow(r: Row): StoreRecord {
-  return {
-    account: r.account,
-    id: r.id,
-    name: r.name,
-    description: opt(r.description),
-    sseConfig: r.sse_type ? { type: r.sse_type, keyArn: opt(r.sse_key_arn) } : undefined,
-    creationTime: r.creation_time,
-    clientToken: opt(r.client_token),
-    requestDigest: opt(r.request_digest),
-  };
-}
-
-function jobSummaryFromRow(r: Row): JobSummary {
-  return {
-    id: r.id,
-    storeId: r.store_id,
-    roleArn: r.role_arn,
-    status: r.status,
-    creationTime: r.creation_time,
-    completionTime: opt(r.completion_time),
-  };
-}
-
-function jobFromRow(r: Row): JobRecord {
-  return {
-    ...jobSummaryFromRow(r),
-    statusMessage: opt(r.status_message),
-    clientToken: opt(r.client_token),
-    requestDigest: opt(r.request_digest),
-    sources: JSON.parse(r.sources) as SourceRecord[],
-  };
-}
-
-function referenceFromRow(r: Row): ReferenceRecord {
-  return {
-    id: r.id,
-    storeId: r.store_id,
-    name: r.name,
-    description: opt(r.description),
-    md5: r.md5,
-    status: r.status,
-    creationTime: r.creation_time,
-    updateTime: r.update_time,
-    creationJobId: r.creation_job_id,
-    source: { key: r.source_key, contentLength: r.source_length },
-    index: { key: r.index_key, contentLength: r.index_length },
-    extraKeys: JSON.parse(r.extra_keys),
-    sequences: JSON.parse(r.sequences),
-    compression: r.compression,
-  };
-}
-
-/** Sources as stored: undefined members dropped, so JSON round trips keep them absent. */
-function sourcesJson(sources: SourceRecord[]): string {
-  return JSON.stringify(sources);
 }
 
 export class SqliteCatalog implements Catalog {
@@ -315,7 +259,7 @@ export class SqliteCatalog implements Catalog {
         .prepare(`SELECT * FROM jobs WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`)
         .get(jobId, workerId) as Row | undefined;
       if (!r) return false;
-      const sources = JSON.parse(r.sources) as SourceRecord[];
+      const sources = parseSources(r.sources);
       change(r, sources);
       this.db.prepare("UPDATE jobs SET sources = ? WHERE id = ?").run(sourcesJson(sources), jobId);
       return true;
@@ -393,7 +337,7 @@ export class SqliteCatalog implements Catalog {
       const r = this.db.prepare("SELECT * FROM jobs WHERE id = ? AND store_id = ?").get(jobId, storeId) as Row | undefined;
       if (!r) return undefined;
       if (r.status === "SUBMITTED") {
-        const sources = (JSON.parse(r.sources) as SourceRecord[]).map((s) =>
+        const sources = (parseSources(r.sources)).map((s) =>
           s.status === "FINISHED" || s.status === "FAILED"
             ? s
             : { ...s, status: "FAILED" as const, statusMessage: CANCELLED_SOURCE_MESSAGE },

@@ -1,0 +1,86 @@
+// Row ↔ record mapping shared by both catalogs: the two schemas use the same column names.
+// JSON columns arrive as text from SQLite and already parsed from PostgreSQL; both are accepted.
+
+import {
+  TERMINAL_JOB_STATUSES,
+  type JobRecord,
+  type JobSummary,
+  type ReferenceRecord,
+  type SourceRecord,
+  type StoreRecord,
+} from "./types.js";
+
+export type Row = Record<string, any>;
+
+/** SQL NULL → undefined, so that absent optional fields stay absent on the wire. */
+export const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+
+/** `'CANCELLED', 'FAILED', …` for `status NOT IN (…)` */
+export const TERMINAL_SQL = TERMINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
+export const CANCELLED_SOURCE_MESSAGE = "cancelled before this source was imported";
+export const CANCELLED_JOB_MESSAGE = "cancelled on request";
+
+const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v);
+
+export function storeFromRow(r: Row): StoreRecord {
+  return {
+    account: r.account,
+    id: r.id,
+    name: r.name,
+    description: opt(r.description),
+    sseConfig: r.sse_type ? { type: r.sse_type, keyArn: opt(r.sse_key_arn) } : undefined,
+    creationTime: r.creation_time,
+    clientToken: opt(r.client_token),
+    requestDigest: opt(r.request_digest),
+  };
+}
+
+export function jobSummaryFromRow(r: Row): JobSummary {
+  return {
+    id: r.id,
+    storeId: r.store_id,
+    roleArn: r.role_arn,
+    status: r.status,
+    creationTime: r.creation_time,
+    completionTime: opt(r.completion_time),
+  };
+}
+
+export function jobFromRow(r: Row): JobRecord {
+  return {
+    ...jobSummaryFromRow(r),
+    statusMessage: opt(r.status_message),
+    clientToken: opt(r.client_token),
+    requestDigest: opt(r.request_digest),
+    sources: parseSources(r.sources),
+  };
+}
+
+/** Sources in the order of the request (by index). */
+export function parseSources(v: unknown): SourceRecord[] {
+  return (json(v) as SourceRecord[]).sort((a, b) => a.index - b.index);
+}
+
+/** Sources as stored: JSON text; undefined members are dropped, so they stay absent. */
+export function sourcesJson(sources: SourceRecord[]): string {
+  return JSON.stringify([...sources].sort((a, b) => a.index - b.index));
+}
+
+export function referenceFromRow(r: Row): ReferenceRecord {
+  return {
+    id: r.id,
+    storeId: r.store_id,
+    name: r.name,
+    description: opt(r.description),
+    md5: r.md5,
+    status: r.status,
+    creationTime: r.creation_time,
+    updateTime: r.update_time,
+    creationJobId: r.creation_job_id,
+    source: { key: r.source_key, contentLength: r.source_length },
+    index: { key: r.index_key, contentLength: r.index_length },
+    extraKeys: json(r.extra_keys),
+    sequences: json(r.sequences),
+    compression: r.compression,
+  };
+}
