@@ -20,6 +20,8 @@ export interface Config {
   dataDir: string;
   /** postgres://… switches the catalog to PostgreSQL; otherwise SQLite in dataDir */
   databaseUrl?: string;
+  /** PostgreSQL connections per process (the LISTEN connection comes on top) */
+  databasePoolSize: number;
   /** s3://bucket/prefix switches blobs to S3; otherwise local disk in dataDir */
   blobUrl?: string;
   credentials: Credential[];
@@ -95,6 +97,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     region: env.REFSTORE_REGION ?? "us-east-1",
     dataDir: resolve(env.REFSTORE_DATA_DIR ?? "./refstore-data"),
     databaseUrl: env.REFSTORE_DATABASE_URL || undefined,
+    databasePoolSize: int("REFSTORE_DATABASE_POOL_SIZE", env.REFSTORE_DATABASE_POOL_SIZE, 10, 1),
     blobUrl: env.REFSTORE_BLOB_URL || undefined,
     credentials: creds.list,
     usingDevCredentials: creds.dev,

@@ -46,7 +46,11 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
       "using the built-in development credentials: set REFSTORE_ACCESS_KEY_ID / REFSTORE_SECRET_ACCESS_KEY (or REFSTORE_CREDENTIALS_FILE) for anything but local use",
     );
   mkdirSync(config.dataDir, { recursive: true });
-  const catalog = await openCatalog({ databaseUrl: config.databaseUrl, sqlitePath: join(config.dataDir, "catalog.sqlite") });
+  const catalog = await openCatalog({
+    databaseUrl: config.databaseUrl,
+    sqlitePath: join(config.dataDir, "catalog.sqlite"),
+    poolSize: config.databasePoolSize,
+  });
   const blobs = blobStoreFromUrl(config.blobUrl, config.dataDir, config.s3);
   await blobs.sweepIncomplete();
   const clock = new Clock();

@@ -10,6 +10,8 @@ export interface CatalogOptions {
   databaseUrl?: string;
   /** the SQLite file used when no databaseUrl is given */
   sqlitePath: string;
+  /** PostgreSQL connections per process (plus one for LISTEN); default 10 */
+  poolSize?: number;
 }
 
 /** Opens the catalog and applies pending migrations. */
@@ -18,7 +20,7 @@ export async function openCatalog(opts: CatalogOptions): Promise<Catalog> {
   let catalog: Catalog;
   if (url && /^postgres(ql)?:\/\//.test(url)) {
     const { PostgresCatalog } = await import("./postgres.js");
-    catalog = await PostgresCatalog.open(url);
+    catalog = await PostgresCatalog.open(url, { maxConnections: opts.poolSize });
   } else if (url && url.startsWith("sqlite:")) {
     catalog = SqliteCatalog.open(url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, ""));
   } else if (url) {
