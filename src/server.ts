@@ -51,7 +51,9 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
     sqlitePath: join(config.dataDir, "catalog.sqlite"),
     poolSize: config.databasePoolSize,
   });
-  const blobs = blobStoreFromUrl(config.blobUrl, config.dataDir, config.s3);
+  const blobs = blobStoreFromUrl(config.blobUrl, config.dataDir, config.s3, {
+    onWarning: (message, err) => logger.warn({ err }, message),
+  });
   await blobs.sweepIncomplete();
   const clock = new Clock();
 

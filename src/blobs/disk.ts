@@ -3,15 +3,18 @@
 //
 // Layout:
 //   <root>/<key>                   committed objects (keys are relative paths, '/'-separated)
-//   <root>/.incomplete/<random>    bytes of writers that have not committed yet
+//   <root>/.incomplete/<tag>-<time>-<random>   bytes of writers that have not committed yet
+//                                  (<tag> is a digest of the key)
 //
 // A writer appends to its own file in .incomplete; commit() fsyncs it, creates the key's parent
 // directories and renames it into place (atomic on one filesystem), then fsyncs the parent
 // directory. A reader therefore sees either nothing or the whole object. abort() unlinks the
-// temporary file. After a crash, sweepIncomplete() (at start-up, before any writer exists)
-// removes whatever is left in .incomplete.
+// temporary file. After a crash, delete(key) also removes the key's unfinished temporary file
+// (the worker that takes a job over deletes the keys the dead attempt registered as pending), and
+// sweepIncomplete() at start-up removes temporary files nobody has written to for an hour (other
+// processes sharing the directory may be writing the younger ones).
 
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
 import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
@@ -63,17 +66,29 @@ async function fsyncDir(dir: string): Promise<void> {
 export interface DiskBlobStoreOptions {
   /** fsync file and directory on commit/put (default true). Tests may switch it off for speed. */
   fsync?: boolean;
+  /**
+   * sweepIncomplete() removes only temporary files not written to for this long (default 1 h;
+   * 0 = all): other processes sharing the directory may be writing the younger ones.
+   */
+  sweepMinAgeMs?: number;
+}
+
+/** Temporary files of a key start with this tag, so delete(key) can find an unfinished write. */
+function keyTag(key: string): string {
+  return createHash("sha256").update(key).digest("hex").slice(0, 24);
 }
 
 export class DiskBlobStore implements BlobStore {
   readonly root: string;
   private readonly incompleteDir: string;
   private readonly fsync: boolean;
+  private readonly sweepMinAgeMs: number;
 
   constructor(rootDir: string, opts: DiskBlobStoreOptions = {}) {
     this.root = resolve(rootDir);
     this.incompleteDir = join(this.root, INCOMPLETE_DIR);
     this.fsync = opts.fsync ?? true;
+    this.sweepMinAgeMs = opts.sweepMinAgeMs ?? 60 * 60 * 1000;
   }
 
   /** Absolute file path of a (validated) key. */
@@ -88,7 +103,7 @@ export class DiskBlobStore implements BlobStore {
   async create(key: string): Promise<BlobWriter> {
     const finalPath = this.pathOf(key);
     await mkdir(this.incompleteDir, { recursive: true });
-    const tmpPath = join(this.incompleteDir, `${Date.now().toString(36)}-${randomBytes(8).toString("hex")}`);
+    const tmpPath = join(this.incompleteDir, `${keyTag(key)}-${Date.now().toString(36)}-${randomBytes(8).toString("hex")}`);
     const handle = await open(tmpPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
     return new DiskBlobWriter(this, handle, tmpPath, finalPath);
   }
@@ -145,6 +160,10 @@ export class DiskBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
+    // An unfinished write of the key (a writer that died) goes too.
+    const tag = keyTag(key) + "-";
+    for (const name of await this.incompleteNames())
+      if (name.startsWith(tag)) await rm(join(this.incompleteDir, name), { force: true });
     try {
       await unlink(path);
     } catch (err) {
@@ -155,14 +174,24 @@ export class DiskBlobStore implements BlobStore {
   }
 
   async sweepIncomplete(): Promise<void> {
-    let names: string[];
+    const cutoff = Date.now() - this.sweepMinAgeMs;
+    for (const name of await this.incompleteNames()) {
+      const p = join(this.incompleteDir, name);
+      if (this.sweepMinAgeMs > 0) {
+        const st = await stat(p).catch(() => undefined);
+        if (!st || st.mtimeMs > cutoff) continue; // a live writer keeps its file's mtime fresh
+      }
+      await rm(p, { recursive: true, force: true });
+    }
+  }
+
+  private async incompleteNames(): Promise<string[]> {
     try {
-      names = await readdir(this.incompleteDir);
+      return await readdir(this.incompleteDir);
     } catch (err) {
-      if (isErrno(err, "ENOENT")) return;
+      if (isErrno(err, "ENOENT")) return [];
       throw err;
     }
-    for (const name of names) await rm(join(this.incompleteDir, name), { recursive: true, force: true });
   }
 
   async close(): Promise<void> {}

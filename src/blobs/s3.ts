@@ -326,8 +326,14 @@ export class S3BlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
+    const Key = this.objectKey(key);
+    // An unfinished multipart upload of the key (a writer that died) is aborted too: its parts
+    // are otherwise kept (and billed) until the start-up sweep, an hour later at the earliest.
+    await this.forEachUpload(Key, async (u) => {
+      if (u.Key === Key) await this.abortUpload(u.Key, u.UploadId);
+    });
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
     } catch (err) {
       if (s3ErrorCode(err) === "NoSuchKey") return;
       throw err;
@@ -336,18 +342,25 @@ export class S3BlobStore implements BlobStore {
 
   async sweepIncomplete(): Promise<void> {
     const cutoff = Date.now() - this.sweepMinAgeMs;
+    await this.forEachUpload(this.prefix, async (u) => {
+      if (this.prefix && !u.Key.startsWith(this.prefix)) return;
+      if (this.sweepMinAgeMs > 0 && (!u.Initiated || u.Initiated.getTime() > cutoff)) return;
+      await this.abortUpload(u.Key, u.UploadId);
+    });
+  }
+
+  /** Every multipart upload under `prefix` (none if the server cannot list them: a warning). */
+  private async forEachUpload(
+    prefix: string,
+    each: (u: { Key: string; UploadId: string; Initiated?: Date }) => Promise<void>,
+  ): Promise<void> {
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     for (;;) {
       let res;
       try {
         res = await this.client.send(
-          new ListMultipartUploadsCommand({
-            Bucket: this.bucket,
-            Prefix: this.prefix || undefined,
-            KeyMarker,
-            UploadIdMarker,
-          }),
+          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix || undefined, KeyMarker, UploadIdMarker }),
         );
       } catch (err) {
         if (isNotImplemented(err)) {
@@ -357,10 +370,7 @@ export class S3BlobStore implements BlobStore {
         throw err;
       }
       for (const u of res.Uploads ?? []) {
-        if (!u.Key || !u.UploadId) continue;
-        if (this.prefix && !u.Key.startsWith(this.prefix)) continue;
-        if (this.sweepMinAgeMs > 0 && (!u.Initiated || u.Initiated.getTime() > cutoff)) continue;
-        await this.abortUpload(u.Key, u.UploadId);
+        if (u.Key && u.UploadId) await each({ Key: u.Key, UploadId: u.UploadId, Initiated: u.Initiated });
       }
       if (!res.IsTruncated) return;
       if (res.NextKeyMarker === KeyMarker && res.NextUploadIdMarker === UploadIdMarker) return; // no progress

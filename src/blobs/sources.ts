@@ -84,11 +84,12 @@ export function blobStoreFromUrl(
   s3opts: S3ClientOptions = {},
   storeOpts: Omit<S3BlobStoreOptions, "bucket" | "prefix" | "client" | "ownsClient"> = {},
 ): BlobStore {
-  if (url === undefined || url.trim() === "") return new DiskBlobStore(join(dataDir, "blobs"));
+  const diskOpts = { sweepMinAgeMs: storeOpts.sweepMinAgeMs };
+  if (url === undefined || url.trim() === "") return new DiskBlobStore(join(dataDir, "blobs"), diskOpts);
   url = url.trim();
   if (url.startsWith("file://")) {
     const path = decodeURIComponent(new URL(url).pathname);
-    return new DiskBlobStore(path);
+    return new DiskBlobStore(path, diskOpts);
   }
   const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
   if (!m) throw new Error(`REFSTORE_BLOB_URL must be s3://bucket/prefix or file:///dir, not ${JSON.stringify(url)}`);

@@ -3,7 +3,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, readdir, rm, writeFile, mkdir } from "node:fs/promises";
+import { mkdtemp, readdir, rm, utimes, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
@@ -147,6 +147,20 @@ function blobSuite(name: string, setup: () => Promise<Harness>) {
       await store.sweepIncomplete(); // and again, with nothing to do
     });
 
+    test("delete(key) also discards the unfinished write of a writer that died, and only that one", async () => {
+      const dead = await store.create("stores/5/references/1/source");
+      await dead.write(randomBytes(PART + 10));
+      const alive = await store.create("stores/5/references/2/source");
+      await alive.write(randomBytes(PART + 10));
+      assert.equal(await h.leftovers(), 2);
+      await store.delete("stores/5/references/1/source");
+      assert.equal(await h.leftovers(), 1, "the other writer's bytes are untouched");
+      await alive.write(Buffer.from(">x\n"));
+      assert.equal(await alive.commit(), PART + 13);
+      assert.equal(await h.leftovers(), 0);
+      await store.delete("stores/5/references/2/source");
+    });
+
     test("delete", async () => {
       await store.put("stores/5/references/5/index", Buffer.from("fai\n"));
       await store.put("stores/5/references/6/index", Buffer.from("other\n"));
@@ -211,9 +225,28 @@ function blobSuite(name: string, setup: () => Promise<Harness>) {
 
 // --- DiskBlobStore ---------------------------------------------------------------------------
 
+test("DiskBlobStore: the start-up sweep spares temporary files written to within the hour", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "refstore-blobs-"));
+  try {
+    const store = new DiskBlobStore(dir); // default: only files idle for an hour
+    const w = await store.create("stores/1/references/1/source");
+    await w.write(Buffer.from(">chr1\nACGT\n"));
+    await store.sweepIncomplete(); // another process starting while this writer works
+    assert.equal(await w.commit(), 11);
+    assert.equal(await store.size("stores/1/references/1/source"), 11);
+    const old = join(dir, ".incomplete", "crashed-long-ago");
+    await writeFile(old, "x");
+    await utimes(old, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
+    await store.sweepIncomplete();
+    assert.deepEqual(await readdir(join(dir, ".incomplete")), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
 blobSuite("DiskBlobStore", async () => {
   const dir = await mkdtemp(join(tmpdir(), "refstore-blobs-"));
-  const store = new DiskBlobStore(dir);
+  const store = new DiskBlobStore(dir, { sweepMinAgeMs: 0 });
   const inc = join(dir, ".incomplete");
   return {
     store,
