@@ -18,14 +18,31 @@ export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOpt
   const limit = opts.maxUncompressedBytes ?? Number.MAX_SAFE_INTEGER;
   signal?.throwIfAborted();
 
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    if (!signal) return;
-    onAbort = () => reject(signal.reason);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-  aborted.catch(() => {});
-  const race = <T>(p: Promise<T>): Promise<T> => (signal ? Promise.race([p, aborted]) : p);
+  // Each wait races the abort signal with its own listener, removed as soon as the wait settles.
+  // (Promise.race against one long-lived "aborted" promise would keep every settled race, and
+  // with it every chunk read, reachable until the import ends.)
+  const race = <T>(p: Promise<T>): Promise<T> => {
+    if (!signal) return p;
+    return new Promise<T>((resolve, reject) => {
+      if (signal.aborted) {
+        p.catch(() => {});
+        reject(signal.reason);
+        return;
+      }
+      const onAbort = () => reject(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      p.then(
+        (v) => {
+          signal.removeEventListener("abort", onAbort);
+          resolve(v);
+        },
+        (e) => {
+          signal.removeEventListener("abort", onAbort);
+          reject(e);
+        },
+      );
+    });
+  };
 
   const fileMd5 = new FileMd5();
   const scanner = new FastaScanner();
@@ -140,7 +157,6 @@ export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOpt
     }
     throw e;
   } finally {
-    if (onAbort) signal!.removeEventListener("abort", onAbort);
     await Promise.all([pool.close(), fileMd5.close()]);
   }
 }

@@ -167,3 +167,26 @@ test("source chunks are left unmodified", async () => {
   const body = data.toString("latin1").slice(data.indexOf(10) + 1);
   assert.deepEqual(r.sequences, [{ name: "chr1", length: body.replace(/\n/g, "").length, ...refget(body) }]);
 });
+
+test("memory stays bounded over 256 MiB when a signal is passed (chunks are not retained)", async () => {
+  // One record of 60-column lines, handed out as fresh 1 MiB buffers: if the engine kept any
+  // reference to chunks it has finished with, external memory would grow with the input.
+  const line = Buffer.from("ACGTACGTAC".repeat(6) + "\n");
+  const block = Buffer.alloc(line.length * 17476); // just under 1 MiB of whole lines
+  for (let o = 0; o < block.length; o += line.length) line.copy(block, o);
+  const blocks = 256;
+  const base = process.memoryUsage().arrayBuffers;
+  let peak = 0;
+  async function* source(): AsyncGenerator<Buffer> {
+    yield Buffer.from(">big\n");
+    for (let i = 0; i < blocks; i++) {
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers - base);
+      yield Buffer.from(block);
+    }
+  }
+  const ac = new AbortController();
+  const r = await ingestFasta(source(), { signal: ac.signal });
+  assert.equal(r.sequences[0].length, 60 * 17476 * blocks);
+  // retained chunks would add the whole 256 MiB; the engine's own buffers and GC slack stay far below
+  assert.ok(peak < 128 * 2 ** 20, `external memory grew by ${(peak / 2 ** 20).toFixed(0)} MiB`);
+});
