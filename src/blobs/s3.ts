@@ -403,8 +403,10 @@ type WriterState = "open" | "committing" | "committed" | "aborted" | "failed";
 class S3BlobWriter implements BlobWriter {
   private state: WriterState = "open";
   private length = 0;
-  /** The part being filled (grows up to partSize). */
+  /** The part being filled (grows up to partSize until the first part is sent, then full size). */
   private buf: Buffer | undefined;
+  /** Full-size part buffers whose upload finished, reused for later parts (no GC churn). */
+  private readonly spare: Buffer[] = [];
   private bufLen = 0;
   private uploadId: string | undefined;
   private partNumber = 0;
@@ -456,6 +458,11 @@ class S3BlobWriter implements BlobWriter {
   private ensureCapacity(needed: number): void {
     const cap = this.buf?.length ?? 0;
     if (needed <= cap) return;
+    if (this.partNumber > 0 && !this.buf) {
+      // a multipart upload: every part but the last is full, so take a whole part at once
+      this.buf = this.spare.pop() ?? Buffer.allocUnsafe(this.store.partSize);
+      return;
+    }
     const newCap = Math.min(this.store.partSize, Math.max(needed, cap * 2, 64 * 1024));
     const nb = Buffer.allocUnsafe(newCap);
     if (this.buf) this.buf.copy(nb, 0, 0, this.bufLen);
@@ -479,13 +486,14 @@ class S3BlobWriter implements BlobWriter {
           Key: this.key,
           UploadId,
           PartNumber,
+          // no Content-MD5: the SDK signs the payload's SHA-256, which S3 checks already
           Body: data,
           ContentLength: data.length,
-          ContentMD5: md5b64(data),
         }),
       )
       .then((res) => {
         this.parts.push({ PartNumber, ETag: res.ETag });
+        if (data.length === this.store.partSize && this.state === "open") this.spare.push(data);
       })
       .catch((err) => {
         this.error ??= err;
@@ -537,6 +545,7 @@ class S3BlobWriter implements BlobWriter {
           );
         }
         this.buf = undefined;
+        this.spare.length = 0;
         this.state = "committed";
         return this.length;
       } catch (err) {
@@ -562,6 +571,7 @@ class S3BlobWriter implements BlobWriter {
   private discarded = false;
   private async discard(): Promise<void> {
     this.buf = undefined;
+    this.spare.length = 0;
     this.bufLen = 0;
     await Promise.allSettled([...this.inflight]);
     if (this.discarded) return;
