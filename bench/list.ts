@@ -1,4 +1,4 @@
-// npm run bench:list [-- --jobs 1000000] [-- --backend sqlite|postgres]
+// npm run bench:list [-- --jobs 1000000] [-- --backend sqlite|postgres] [-- --profile <dir>]
 //
 // ListReferenceImportJobs at scale: loads N jobs into one store, starts a real refstore API
 // process, and measures over HTTP with SigV4-signed requests:
@@ -32,6 +32,8 @@ const PAGE_DEEP = Number(arg("page", "9000"));
 const SAMPLES = Number(arg("samples", "1000"));
 const SECONDS = Number(arg("seconds", "5"));
 const CONCURRENCY = Number(arg("concurrency", "8"));
+// --profile <dir>: the API process writes a V8 CPU profile (.cpuprofile) there when it stops
+const PROFILE = args.includes("--profile") ? arg("profile", "bench-profiles") : undefined;
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "../src/cli/main.js");
 const STORE = "1000000001";
 const T0 = Date.parse("2024-01-01T00:00:00Z");
@@ -163,7 +165,11 @@ async function main() {
 
   // 2. the refstore API process
   const port = 21000 + Math.floor(Math.random() * 5000);
-  const server = spawn(process.execPath, [CLI, "serve", "--role", "api", "--port", String(port)], { env, stdio: ["ignore", "inherit", "inherit"] });
+  const node = PROFILE ? ["--cpu-prof", "--cpu-prof-dir", PROFILE] : [];
+  const server = spawn(process.execPath, [...node, CLI, "serve", "--role", "api", "--port", String(port)], {
+    env,
+    stdio: ["ignore", "inherit", "inherit"],
+  });
   const children: ChildProcess[] = [server];
   try {
     await waitForPort(port);
@@ -212,7 +218,14 @@ async function main() {
     const ok = l1.p99 < 10 && lDeep.p99 < 10 && Math.abs(lDeep.p50 / l1.p50 - 1) <= 0.2 && rps >= 2000;
     console.log(`targets (p99 < 10 ms, deep page within 20%, ≥ 2,000 signed req/s): ${ok ? "met" : "NOT met"}`);
   } finally {
-    for (const c of children) c.kill("SIGTERM");
+    await Promise.all(
+      children.map((c) => {
+        if (c.exitCode !== null || c.signalCode !== null) return undefined;
+        const exited = new Promise((r) => c.once("exit", r));
+        c.kill("SIGTERM");
+        return exited;
+      }),
+    );
     agent.destroy();
     await stopDb?.();
     rmSync(dataDir, { recursive: true, force: true });

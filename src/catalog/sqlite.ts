@@ -62,9 +62,23 @@ function keyset(
 
 export class SqliteCatalog implements Catalog {
   private readonly events = new EventEmitter();
+  /** Prepared statements by SQL text (a bounded set: the dynamic WHERE clauses have few shapes). */
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(readonly db: Database.Database) {
     this.events.setMaxListeners(0);
+  }
+
+  /** The prepared statement of `text`, compiled once (preparing costs more than a small query). */
+  private sql(text: string, rawRows = false): Database.Statement {
+    const cacheKey = rawRows ? "raw:" + text : text;
+    let st = this.statements.get(cacheKey);
+    if (!st) {
+      st = this.db.prepare(text);
+      if (rawRows) st.raw(true);
+      this.statements.set(cacheKey, st);
+    }
+    return st;
   }
 
   static open(path: string): SqliteCatalog {
@@ -74,6 +88,11 @@ export class SqliteCatalog implements Catalog {
     db.pragma("synchronous = NORMAL");
     db.pragma("busy_timeout = 10000");
     db.pragma("foreign_keys = OFF");
+    // A page of jobs touches a few dozen pages; with SQLite's default 2 MB cache a million-job
+    // table evicts everything else between requests. Keep 64 MiB of pages per connection and
+    // read the file through mmap (no read() call and copy per page).
+    db.pragma("cache_size = -65536");
+    db.pragma("mmap_size = 1073741824");
     return new SqliteCatalog(db);
   }
 
@@ -81,12 +100,12 @@ export class SqliteCatalog implements Catalog {
     this.db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied INTEGER)");
     const apply = this.db.transaction(() => {
       const done = new Set(
-        (this.db.prepare("SELECT version FROM schema_migrations").all() as Row[]).map((r) => r.version as number),
+        (this.sql("SELECT version FROM schema_migrations").all() as Row[]).map((r) => r.version as number),
       );
       for (const m of SQLITE_MIGRATIONS) {
         if (done.has(m.version)) continue;
         this.db.exec(m.sql);
-        this.db.prepare("INSERT INTO schema_migrations VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
+        this.sql("INSERT INTO schema_migrations VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
       }
     });
     apply.immediate();
@@ -100,8 +119,7 @@ export class SqliteCatalog implements Catalog {
   // --- reference stores ----------------------------------------------------------------------
 
   async insertStore(s: StoreRecord): Promise<void> {
-    this.db
-      .prepare(
+    this.sql(
         `INSERT INTO stores (id, account, name, description, sse_type, sse_key_arn, creation_time, client_token, request_digest)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
@@ -119,19 +137,18 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getStore(account: string, id: string): Promise<StoreRecord | undefined> {
-    const r = this.db.prepare("SELECT * FROM stores WHERE id = ? AND account = ?").get(id, account) as Row | undefined;
+    const r = this.sql("SELECT * FROM stores WHERE id = ? AND account = ?").get(id, account) as Row | undefined;
     return r && storeFromRow(r);
   }
 
   async findStoreByClientToken(account: string, clientToken: string): Promise<StoreRecord | undefined> {
-    const r = this.db
-      .prepare("SELECT * FROM stores WHERE account = ? AND client_token = ?")
+    const r = this.sql("SELECT * FROM stores WHERE account = ? AND client_token = ?")
       .get(account, clientToken) as Row | undefined;
     return r && storeFromRow(r);
   }
 
   async countStores(account: string): Promise<number> {
-    return (this.db.prepare("SELECT count(*) AS n FROM stores WHERE account = ?").get(account) as Row).n;
+    return (this.sql("SELECT count(*) AS n FROM stores WHERE account = ?").get(account) as Row).n;
   }
 
   async listStores(account: string, filter: StoreFilter, after: Cursor | undefined, limit: number): Promise<StoreRecord[]> {
@@ -142,22 +159,22 @@ export class SqliteCatalog implements Catalog {
       params.push(filter.name);
     }
     const tail = keyset(clauses, params, filter, after);
-    const rows = this.db.prepare(`SELECT * FROM stores ${tail}`).all(...params, limit) as Row[];
+    const rows = this.sql(`SELECT * FROM stores ${tail}`).all(...params, limit) as Row[];
     return rows.map(storeFromRow);
   }
 
   async accountOfStore(storeId: string): Promise<string | undefined> {
-    const r = this.db.prepare("SELECT account FROM stores WHERE id = ?").get(storeId) as Row | undefined;
+    const r = this.sql("SELECT account FROM stores WHERE id = ?").get(storeId) as Row | undefined;
     return r?.account;
   }
 
   async deleteStore(account: string, id: string): Promise<"deleted" | "not-found" | "not-empty"> {
     const run = this.db.transaction((): "deleted" | "not-found" | "not-empty" => {
-      if (!this.db.prepare("SELECT 1 FROM stores WHERE id = ? AND account = ?").get(id, account)) return "not-found";
-      if (this.db.prepare("SELECT 1 FROM refs WHERE store_id = ? LIMIT 1").get(id)) return "not-empty";
+      if (!this.sql("SELECT 1 FROM stores WHERE id = ? AND account = ?").get(id, account)) return "not-found";
+      if (this.sql("SELECT 1 FROM refs WHERE store_id = ? LIMIT 1").get(id)) return "not-empty";
       // Jobs go with their store; a worker still running one loses its lease and cleans up.
-      this.db.prepare("DELETE FROM jobs WHERE store_id = ?").run(id);
-      this.db.prepare("DELETE FROM stores WHERE id = ?").run(id);
+      this.sql("DELETE FROM jobs WHERE store_id = ?").run(id);
+      this.sql("DELETE FROM stores WHERE id = ?").run(id);
       return "deleted";
     });
     return run.immediate();
@@ -166,7 +183,7 @@ export class SqliteCatalog implements Catalog {
   // --- import jobs ---------------------------------------------------------------------------
 
   private insertJobStatement() {
-    return this.db.prepare(
+    return this.sql(
       `INSERT INTO jobs (id, store_id, role_arn, status, status_message, creation_time, completion_time,
                          client_token, request_digest, sources)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -200,13 +217,12 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getJob(storeId: string, id: string): Promise<JobRecord | undefined> {
-    const r = this.db.prepare("SELECT * FROM jobs WHERE id = ? AND store_id = ?").get(id, storeId) as Row | undefined;
+    const r = this.sql("SELECT * FROM jobs WHERE id = ? AND store_id = ?").get(id, storeId) as Row | undefined;
     return r && jobFromRow(r);
   }
 
   async findJobByClientToken(storeId: string, clientToken: string): Promise<JobRecord | undefined> {
-    const r = this.db
-      .prepare("SELECT * FROM jobs WHERE store_id = ? AND client_token = ?")
+    const r = this.sql("SELECT * FROM jobs WHERE store_id = ? AND client_token = ?")
       .get(storeId, clientToken) as Row | undefined;
     return r && jobFromRow(r);
   }
@@ -219,16 +235,24 @@ export class SqliteCatalog implements Catalog {
       params.push(filter.status);
     }
     const tail = keyset(clauses, params, filter, after);
-    const rows = this.db
-      .prepare(`SELECT id, store_id, role_arn, status, creation_time, completion_time FROM jobs ${tail}`)
-      .all(...params, limit) as Row[];
-    return rows.map(jobSummaryFromRow);
+    // rows as arrays: building 100 row objects costs more than the query itself
+    const rows = this.sql(`SELECT id, role_arn, status, creation_time, completion_time FROM jobs ${tail}`, true).all(
+      ...params,
+      limit,
+    ) as [string, string, JobStatus, number, number | null][];
+    return rows.map(([id, roleArn, status, creationTime, completionTime]) => ({
+      id,
+      storeId,
+      roleArn,
+      status,
+      creationTime,
+      completionTime: completionTime ?? undefined,
+    }));
   }
 
   async claimJob(workerId: string, leaseMs: number, now: number): Promise<JobRecord | undefined> {
     const claim = this.db.transaction((): JobRecord | undefined => {
-      const r = this.db
-        .prepare(
+      const r = this.sql(
           `SELECT * FROM jobs
            WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING')
              AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < ?)
@@ -237,8 +261,7 @@ export class SqliteCatalog implements Catalog {
         .get(now) as Row | undefined;
       if (!r) return undefined;
       const status: JobStatus = r.status === "CANCELLING" ? "CANCELLING" : "IN_PROGRESS";
-      this.db
-        .prepare("UPDATE jobs SET status = ?, owner = ?, lease_expires = ? WHERE id = ?")
+      this.sql("UPDATE jobs SET status = ?, owner = ?, lease_expires = ? WHERE id = ?")
         .run(status, workerId, now + leaseMs, r.id);
       return jobFromRow({ ...r, status });
     });
@@ -246,8 +269,7 @@ export class SqliteCatalog implements Catalog {
   }
 
   async renewLease(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
-    const res = this.db
-      .prepare(`UPDATE jobs SET lease_expires = ? WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`)
+    const res = this.sql(`UPDATE jobs SET lease_expires = ? WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`)
       .run(now + leaseMs, jobId, workerId);
     return res.changes === 1;
   }
@@ -255,13 +277,12 @@ export class SqliteCatalog implements Catalog {
   /** Read-modify-write of one job's sources, only while `workerId` owns the job. */
   private withOwnedJob(jobId: string, workerId: string, change: (job: Row, sources: SourceRecord[]) => void): boolean {
     const run = this.db.transaction((): boolean => {
-      const r = this.db
-        .prepare(`SELECT * FROM jobs WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`)
+      const r = this.sql(`SELECT * FROM jobs WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`)
         .get(jobId, workerId) as Row | undefined;
       if (!r) return false;
       const sources = parseSources(r.sources);
       change(r, sources);
-      this.db.prepare("UPDATE jobs SET sources = ? WHERE id = ?").run(sourcesJson(sources), jobId);
+      this.sql("UPDATE jobs SET sources = ? WHERE id = ?").run(sourcesJson(sources), jobId);
       return true;
     });
     return run.immediate();
@@ -289,8 +310,7 @@ export class SqliteCatalog implements Catalog {
       s.status = "FINISHED";
       s.referenceId = ref.id;
       delete s.statusMessage;
-      this.db
-        .prepare(
+      this.sql(
           `INSERT INTO refs (id, store_id, name, description, md5, status, creation_time, update_time, creation_job_id,
                              source_key, source_length, index_key, index_length, extra_keys, sequences, compression)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -323,8 +343,7 @@ export class SqliteCatalog implements Catalog {
     statusMessage: string | undefined,
     completionTime: number,
   ): Promise<boolean> {
-    const res = this.db
-      .prepare(
+    const res = this.sql(
         `UPDATE jobs SET status = ?, status_message = ?, completion_time = ?, owner = NULL, lease_expires = NULL
          WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`,
       )
@@ -334,7 +353,7 @@ export class SqliteCatalog implements Catalog {
 
   async requestCancel(storeId: string, jobId: string, now: number): Promise<JobStatus | undefined> {
     const run = this.db.transaction((): JobStatus | undefined => {
-      const r = this.db.prepare("SELECT * FROM jobs WHERE id = ? AND store_id = ?").get(jobId, storeId) as Row | undefined;
+      const r = this.sql("SELECT * FROM jobs WHERE id = ? AND store_id = ?").get(jobId, storeId) as Row | undefined;
       if (!r) return undefined;
       if (r.status === "SUBMITTED") {
         const sources = (parseSources(r.sources)).map((s) =>
@@ -342,8 +361,7 @@ export class SqliteCatalog implements Catalog {
             ? s
             : { ...s, status: "FAILED" as const, statusMessage: CANCELLED_SOURCE_MESSAGE },
         );
-        this.db
-          .prepare(
+        this.sql(
             `UPDATE jobs SET status = 'CANCELLED', status_message = ?, completion_time = ?, sources = ?,
                              owner = NULL, lease_expires = NULL WHERE id = ?`,
           )
@@ -351,7 +369,7 @@ export class SqliteCatalog implements Catalog {
         return "CANCELLED";
       }
       if (r.status === "IN_PROGRESS") {
-        this.db.prepare("UPDATE jobs SET status = 'CANCELLING' WHERE id = ?").run(jobId);
+        this.sql("UPDATE jobs SET status = 'CANCELLING' WHERE id = ?").run(jobId);
         return "CANCELLING";
       }
       return r.status as JobStatus;
@@ -360,25 +378,25 @@ export class SqliteCatalog implements Catalog {
   }
 
   async getJobStatus(jobId: string): Promise<JobStatus | undefined> {
-    const r = this.db.prepare("SELECT status FROM jobs WHERE id = ?").get(jobId) as Row | undefined;
+    const r = this.sql("SELECT status FROM jobs WHERE id = ?").get(jobId) as Row | undefined;
     return r?.status;
   }
 
   // --- blob bookkeeping ------------------------------------------------------------------------
 
   async addPendingBlob(key: string, jobId: string, now: number): Promise<void> {
-    this.db.prepare("INSERT OR REPLACE INTO pending_blobs (key, job_id, created) VALUES (?, ?, ?)").run(key, jobId, now);
+    this.sql("INSERT OR REPLACE INTO pending_blobs (key, job_id, created) VALUES (?, ?, ?)").run(key, jobId, now);
   }
 
   async removePendingBlobs(keys: string[]): Promise<void> {
-    const stmt = this.db.prepare("DELETE FROM pending_blobs WHERE key = ?");
+    const stmt = this.sql("DELETE FROM pending_blobs WHERE key = ?");
     this.db.transaction(() => {
       for (const k of keys) stmt.run(k);
     })();
   }
 
   async pendingBlobsOfJob(jobId: string): Promise<string[]> {
-    return (this.db.prepare("SELECT key FROM pending_blobs WHERE job_id = ? ORDER BY key").all(jobId) as Row[]).map(
+    return (this.sql("SELECT key FROM pending_blobs WHERE job_id = ? ORDER BY key").all(jobId) as Row[]).map(
       (r) => r.key,
     );
   }
@@ -386,7 +404,7 @@ export class SqliteCatalog implements Catalog {
   // --- references ------------------------------------------------------------------------------
 
   async getReference(storeId: string, id: string): Promise<ReferenceRecord | undefined> {
-    const r = this.db.prepare("SELECT * FROM refs WHERE id = ? AND store_id = ?").get(id, storeId) as Row | undefined;
+    const r = this.sql("SELECT * FROM refs WHERE id = ? AND store_id = ?").get(id, storeId) as Row | undefined;
     return r && referenceFromRow(r);
   }
 
@@ -407,14 +425,14 @@ export class SqliteCatalog implements Catalog {
       params.push(filter.md5.toLowerCase());
     }
     const tail = keyset(clauses, params, filter, after);
-    return (this.db.prepare(`SELECT * FROM refs ${tail}`).all(...params, limit) as Row[]).map(referenceFromRow);
+    return (this.sql(`SELECT * FROM refs ${tail}`).all(...params, limit) as Row[]).map(referenceFromRow);
   }
 
   async deleteReference(storeId: string, id: string): Promise<ReferenceRecord | undefined> {
     const run = this.db.transaction((): ReferenceRecord | undefined => {
-      const r = this.db.prepare("SELECT * FROM refs WHERE id = ? AND store_id = ?").get(id, storeId) as Row | undefined;
+      const r = this.sql("SELECT * FROM refs WHERE id = ? AND store_id = ?").get(id, storeId) as Row | undefined;
       if (!r) return undefined;
-      this.db.prepare("DELETE FROM refs WHERE id = ?").run(id);
+      this.sql("DELETE FROM refs WHERE id = ?").run(id);
       return referenceFromRow(r);
     });
     return run.immediate();
@@ -423,26 +441,26 @@ export class SqliteCatalog implements Catalog {
   // --- tags ------------------------------------------------------------------------------------
 
   async getTags(arn: string): Promise<Record<string, string>> {
-    const rows = this.db.prepare("SELECT key, value FROM tags WHERE arn = ? ORDER BY key").all(arn) as Row[];
+    const rows = this.sql("SELECT key, value FROM tags WHERE arn = ? ORDER BY key").all(arn) as Row[];
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
   async putTags(arn: string, tags: Record<string, string>): Promise<void> {
-    const stmt = this.db.prepare("INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?, ?, ?)");
+    const stmt = this.sql("INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?, ?, ?)");
     this.db.transaction(() => {
       for (const [k, v] of Object.entries(tags)) stmt.run(arn, k, v);
     })();
   }
 
   async removeTags(arn: string, keys: string[]): Promise<void> {
-    const stmt = this.db.prepare("DELETE FROM tags WHERE arn = ? AND key = ?");
+    const stmt = this.sql("DELETE FROM tags WHERE arn = ? AND key = ?");
     this.db.transaction(() => {
       for (const k of keys) stmt.run(arn, k);
     })();
   }
 
   async deleteAllTags(arn: string): Promise<void> {
-    this.db.prepare("DELETE FROM tags WHERE arn = ?").run(arn);
+    this.sql("DELETE FROM tags WHERE arn = ?").run(arn);
   }
 
   // --- wake-ups --------------------------------------------------------------------------------

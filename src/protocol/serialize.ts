@@ -48,6 +48,7 @@ function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
 
 /** Date | epoch-ms number | date string → "YYYY-MM-DDTHH:MM:SS.sssZ". */
 export function formatTimestamp(v: unknown): string {
+  if (typeof v === "number" && Number.isInteger(v) && v >= 0 && v < MAX_FAST_MS) return isoFromEpochMs(v);
   let d: Date;
   if (v instanceof Date) d = v;
   else if (typeof v === "number") d = new Date(v);
@@ -58,60 +59,136 @@ export function formatTimestamp(v: unknown): string {
   return d.toISOString();
 }
 
+const MAX_FAST_MS = 253402300800000; // 10000-01-01: four-digit years only
+const pad2 = (n: number) => (n < 10 ? "0" + n : "" + n);
+
+/**
+ * Date.prototype.toISOString for epoch milliseconds in 1970..9999, in plain arithmetic: every
+ * listed job and reference carries timestamps, and this is several times cheaper than a Date.
+ * (Civil-from-days: H. Hinnant, "chrono-Compatible Low-Level Date Algorithms".)
+ */
+function isoFromEpochMs(ms: number): string {
+  const days = Math.floor(ms / 86400000);
+  let rest = ms - days * 86400000;
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  const h = Math.floor(rest / 3600000);
+  rest -= h * 3600000;
+  const mi = Math.floor(rest / 60000);
+  rest -= mi * 60000;
+  const sec = Math.floor(rest / 1000);
+  const milli = rest - sec * 1000;
+  return (
+    y + "-" + pad2(m) + "-" + pad2(d) + "T" + pad2(h) + ":" + pad2(mi) + ":" + pad2(sec) + "." +
+    (milli < 10 ? "00" : milli < 100 ? "0" : "") + milli + "Z"
+  );
+}
+
 function isStream(v: unknown): v is Readable {
   return typeof v === "object" && v !== null && typeof (v as { pipe?: unknown }).pipe === "function";
 }
 
+type ToJson = (value: unknown) => unknown;
+
+/** One compiled converter per shape: the walk over the model happens once, not per response. */
+const converters = new WeakMap<Shape, ToJson>();
+
 function toJsonValue(value: unknown, shape: Shape): unknown {
-  if (value === undefined || value === null) return undefined;
+  return converterOf(shape)(value);
+}
+
+function converterOf(shape: Shape): ToJson {
+  let fn = converters.get(shape);
+  if (!fn) {
+    // set a forwarding entry first: recursive shapes find it while their members compile
+    let real: ToJson | undefined;
+    converters.set(shape, (v) => real!(v));
+    real = compile(shape);
+    converters.set(shape, real);
+    fn = real;
+  }
+  return fn;
+}
+
+function compile(shape: Shape): ToJson {
   switch (shape.type) {
     case "structure": {
-      if (typeof value !== "object") throw new Error("serialize: structure expected");
-      const src = value as Record<string, unknown>;
-      const out: Record<string, unknown> = {};
-      for (const [name, ref] of Object.entries(shape.members ?? {})) {
+      const members = Object.entries(shape.members ?? {}).map(([name, ref]) => {
         const mShape = getShape(ref.shape);
-        let v = hasOwn(src, name) ? toJsonValue(src[name], mShape) : undefined;
-        if (v === undefined && shape.required?.includes(name)) v = emptyOf(mShape);
-        if (v !== undefined) out[ref.locationName ?? name] = v;
-      }
-      return out;
+        return {
+          name,
+          key: ref.locationName ?? name,
+          convert: converterOf(mShape),
+          required: shape.required?.includes(name) ?? false,
+          mShape,
+        };
+      });
+      return (value) => {
+        if (value === undefined || value === null) return undefined;
+        if (typeof value !== "object") throw new Error("serialize: structure expected");
+        const src = value as Record<string, unknown>;
+        const out: Record<string, unknown> = {};
+        for (const m of members) {
+          let v = hasOwn(src, m.name) ? m.convert(src[m.name]) : undefined;
+          if (v === undefined && m.required) v = emptyOf(m.mShape);
+          if (v !== undefined) out[m.key] = v;
+        }
+        return out;
+      };
     }
     case "list": {
-      if (!Array.isArray(value)) throw new Error("serialize: list expected");
-      const m = getShape(shape.member!.shape);
-      const out: unknown[] = [];
-      for (const item of value) {
-        const v = toJsonValue(item, m);
-        if (v !== undefined) out.push(v);
-      }
-      return out;
+      const convert = converterOf(getShape(shape.member!.shape));
+      return (value) => {
+        if (value === undefined || value === null) return undefined;
+        if (!Array.isArray(value)) throw new Error("serialize: list expected");
+        const out: unknown[] = [];
+        for (const item of value) {
+          const v = convert(item);
+          if (v !== undefined) out.push(v);
+        }
+        return out;
+      };
     }
     case "map": {
-      const valShape = getShape(shape.value!.shape);
-      const out: Record<string, unknown> = {};
-      const entries = value instanceof Map ? [...value.entries()] : Object.entries(value as Record<string, unknown>);
-      for (const [k, item] of entries) {
-        const v = toJsonValue(item, valShape);
-        if (v !== undefined) setOwn(out, String(k), v);
-      }
-      return out;
+      const convert = converterOf(getShape(shape.value!.shape));
+      return (value) => {
+        if (value === undefined || value === null) return undefined;
+        const out: Record<string, unknown> = {};
+        const entries = value instanceof Map ? [...value.entries()] : Object.entries(value as Record<string, unknown>);
+        for (const [k, item] of entries) {
+          const v = convert(item);
+          if (v !== undefined) setOwn(out, String(k), v);
+        }
+        return out;
+      };
     }
     case "timestamp":
-      return formatTimestamp(value);
+      return (value) => (value === undefined || value === null ? undefined : formatTimestamp(value));
     case "integer":
     case "long":
     case "float":
     case "double":
-      return Number(value);
+      return (value) => (value === undefined || value === null ? undefined : Number(value));
     case "boolean":
-      return Boolean(value);
+      return (value) => (value === undefined || value === null ? undefined : Boolean(value));
     case "string":
-      return String(value);
+      return (value) => (value === undefined || value === null ? undefined : String(value));
     case "blob":
-      if (typeof value === "string") return Buffer.from(value).toString("base64");
-      if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
-      throw new Error("serialize: blob expected");
+      return (value) => {
+        if (value === undefined || value === null) return undefined;
+        if (typeof value === "string") return Buffer.from(value).toString("base64");
+        if (value instanceof Uint8Array) return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("base64");
+        throw new Error("serialize: blob expected");
+      };
+    default:
+      return () => undefined;
   }
 }
 

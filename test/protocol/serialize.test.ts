@@ -28,6 +28,15 @@ test("only modelled members, recursively; null/undefined dropped; ISO timestamps
   });
 });
 
+test("epoch-ms timestamps format exactly like Date.prototype.toISOString (leap days, century rules, ends of years)", () => {
+  const day = 86_400_000;
+  const samples = [0, 1, 999, day - 1, day, Date.UTC(2000, 1, 29, 23, 59, 59, 999), Date.UTC(2100, 2, 1), Date.UTC(1999, 11, 31, 23, 59, 59, 999)];
+  samples.push(Date.UTC(9999, 11, 31, 23, 59, 59, 999), Date.UTC(10000, 0, 1), -1, 1.5);
+  // and a deterministic spread over four centuries
+  for (let ms = 7; ms < Date.UTC(2400, 0, 1); ms += 9_876_543_211) samples.push(ms);
+  for (const ms of samples) assert.equal(formatTimestamp(ms), new Date(ms).toISOString(), String(ms));
+});
+
 test("timestamps: Date, epoch-ms number, string → ISO with milliseconds and Z", () => {
   assert.equal(formatTimestamp(new Date("2024-05-01T12:34:56Z")), "2024-05-01T12:34:56.000Z");
   assert.equal(formatTimestamp(1714566896789), "2024-05-01T12:34:56.789Z");
