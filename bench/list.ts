@@ -76,19 +76,27 @@ function once(port: number, p: Prepared): Promise<{ status: number; body: Buffer
   });
 }
 
-async function latency(port: number, p: Prepared): Promise<{ p50: number; p99: number; bytes: number }> {
-  const times: number[] = [];
-  let bytes = 0;
-  for (let i = 0; i < 50; i++) await once(port, p); // warm-up
+type Latency = { p50: number; p99: number; bytes: number };
+
+/** p50/p99 of each request, sent one at a time and interleaved (so warm-up and background
+ * noise fall on every request alike, not on whichever is measured first). */
+async function latencies(port: number, reqs: Prepared[]): Promise<Latency[]> {
+  const times: number[][] = reqs.map(() => []);
+  const bytes: number[] = reqs.map(() => 0);
+  for (let i = 0; i < 50; i++) for (const p of reqs) await once(port, p); // warm-up
   for (let i = 0; i < SAMPLES; i++) {
-    const t = process.hrtime.bigint();
-    const r = await once(port, p);
-    times.push(Number(process.hrtime.bigint() - t) / 1e6);
-    if (r.status !== 200) throw new Error(`status ${r.status}: ${r.body}`);
-    bytes = r.body.length;
+    for (let k = 0; k < reqs.length; k++) {
+      const t = process.hrtime.bigint();
+      const r = await once(port, reqs[k]);
+      times[k].push(Number(process.hrtime.bigint() - t) / 1e6);
+      if (r.status !== 200) throw new Error(`status ${r.status}: ${r.body}`);
+      bytes[k] = r.body.length;
+    }
   }
-  times.sort((a, b) => a - b);
-  return { p50: times[Math.floor(times.length * 0.5)], p99: times[Math.floor(times.length * 0.99)], bytes };
+  return times.map((t, k) => {
+    t.sort((a, b) => a - b);
+    return { p50: t[Math.floor(t.length * 0.5)], p99: t[Math.floor(t.length * 0.99)], bytes: bytes[k] };
+  });
 }
 
 async function throughput(port: number, p: Prepared): Promise<number> {
@@ -160,6 +168,14 @@ async function main() {
     await catalog.insertJobs(batch);
   }
   await catalog.close();
+  if (BACKEND === "postgres") {
+    // what autovacuum does to a table that grew over months, done now instead of during the run
+    const pg = (await import("pg")).default;
+    const client = new pg.Client({ connectionString: env.REFSTORE_DATABASE_URL });
+    await client.connect();
+    await client.query("VACUUM ANALYZE jobs");
+    await client.end();
+  }
   console.log(`loaded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   if (!deepCursor) throw new Error(`not enough jobs for page ${PAGE_DEEP}: use --jobs ≥ ${Math.ceil((PAGE_DEEP * 100) / 0.95)}`);
 
@@ -184,8 +200,7 @@ async function main() {
     if (check.importJobs?.length !== 100) throw new Error(`page ${PAGE_DEEP} is not a full page: ${JSON.stringify(check).slice(0, 300)}`);
 
     t = Date.now();
-    const l1 = await latency(port, page1);
-    const lDeep = await latency(port, pageDeep);
+    const [l1, lDeep] = await latencies(port, [page1, pageDeep]);
     const rps = await throughput(port, page1);
 
     // 3. the baseline: a bare Node HTTP server answering a fixed JSON body of the same size
@@ -201,12 +216,12 @@ async function main() {
     );
     children.push(bare);
     await waitForPort(bport);
-    const b1 = await latency(bport, page1);
+    const [b1] = await latencies(bport, [page1]);
     const brps = await throughput(bport, page1);
 
     const f = (n: number) => n.toFixed(2);
     console.log(`\nListReferenceImportJobs, ${JOBS.toLocaleString()} jobs in one store, filter status=COMPLETED, page of 100, ${BACKEND} catalog`);
-    console.log(`(${SAMPLES} sequential requests per row; throughput: ${CONCURRENCY} keep-alive connections for ${SECONDS} s; response ${l1.bytes} bytes)\n`);
+    console.log(`(${SAMPLES} sequential requests per row, the two refstore rows interleaved; throughput: ${CONCURRENCY} keep-alive connections for ${SECONDS} s; response ${l1.bytes} bytes)\n`);
     console.log("| server | p50 ms | p99 ms | requests/s |");
     console.log("|---|---:|---:|---:|");
     console.log(`| refstore, page 1 | ${f(l1.p50)} | ${f(l1.p99)} | ${rps.toFixed(0)} |`);
@@ -215,8 +230,10 @@ async function main() {
     console.log(
       `\npage ${PAGE_DEEP} / page 1 (p50): ${(lDeep.p50 / l1.p50).toFixed(2)}×; refstore / bare throughput: ${((rps / brps) * 100).toFixed(0)}%`,
     );
-    const ok = l1.p99 < 10 && lDeep.p99 < 10 && Math.abs(lDeep.p50 / l1.p50 - 1) <= 0.2 && rps >= 2000;
-    console.log(`targets (p99 < 10 ms, deep page within 20%, ≥ 2,000 signed req/s): ${ok ? "met" : "NOT met"}`);
+    const verdict = (ok: boolean) => (ok ? "met" : "NOT met");
+    console.log(`p99 < 10 ms at page 1 and page ${PAGE_DEEP}: ${verdict(l1.p99 < 10 && lDeep.p99 < 10)}`);
+    console.log(`page ${PAGE_DEEP} within 20% of page 1 (p50): ${verdict(Math.abs(lDeep.p50 / l1.p50 - 1) <= 0.2)}`);
+    console.log(`≥ 2,000 signed requests/s (the target of the embedded catalog): ${verdict(rps >= 2000)}`);
   } finally {
     await Promise.all(
       children.map((c) => {

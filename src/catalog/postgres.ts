@@ -94,6 +94,18 @@ function jobParams(j: JobRecord): unknown[] {
   ];
 }
 
+const statementNames = new Map<string, string>();
+/** A stable name per SQL text, for prepared statements (only for explicit column lists: a
+ * prepared `SELECT *` would fail after a migration adds a column). */
+function statementName(text: string): string {
+  let name = statementNames.get(text);
+  if (!name) {
+    name = `refstore_${statementNames.size + 1}`;
+    statementNames.set(text, name);
+  }
+  return name;
+}
+
 export class PostgresCatalog implements Catalog {
   private readonly events = new EventEmitter();
   private listener: pg.Client | undefined;
@@ -333,7 +345,9 @@ export class PostgresCatalog implements Catalog {
   }
 
   async listJobs(storeId: string, filter: JobFilter, after: Cursor | undefined, limit: number): Promise<JobSummary[]> {
-    const { rows } = await this.pool.query(PostgresCatalog.listJobsQuery(storeId, filter, after, limit));
+    const q = PostgresCatalog.listJobsQuery(storeId, filter, after, limit);
+    // a named statement: each pooled connection parses and plans each query shape once
+    const { rows } = await this.pool.query({ ...q, name: statementName(q.text) });
     return rows.map(jobSummaryFromRow);
   }
 
