@@ -20,6 +20,7 @@ import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle 
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { BlobNotFound, type BlobStore, type BlobWriter } from "./types.js";
+import { SerialBlobWriter } from "./writer.js";
 
 /** Name of the directory (directly under the root) that holds uncommitted writes. */
 export const INCOMPLETE_DIR = ".incomplete";
@@ -247,72 +248,31 @@ export function checkRange(start: number, endInclusive: number): void {
   }
 }
 
-type WriterState = "open" | "committing" | "committed" | "aborted" | "failed";
-
-class DiskBlobWriter implements BlobWriter {
-  private state: WriterState = "open";
-  private length = 0;
+/** A temp file in .incomplete, renamed into place by commit. */
+class DiskBlobWriter extends SerialBlobWriter {
   private handleClosed = false;
-  private pending: Promise<unknown> = Promise.resolve();
-  private committing: Promise<number> | undefined;
 
   constructor(
     private readonly store: DiskBlobStore,
     private readonly handle: FileHandle,
     private readonly tmpPath: string,
     private readonly finalPath: string,
-  ) {}
-
-  write(chunk: Buffer): Promise<void> {
-    if (this.state !== "open") return Promise.reject(new Error(`blob writer is ${this.state}`));
-    // Serialise writes even if the caller does not await each one.
-    const p = this.pending.then(async () => {
-      if (this.state !== "open") throw new Error(`blob writer is ${this.state}`);
-      let off = 0;
-      while (off < chunk.length) {
-        const { bytesWritten } = await this.handle.write(chunk, off, chunk.length - off);
-        off += bytesWritten;
-      }
-      this.length += chunk.length;
-    });
-    this.pending = p.catch((err) => {
-      this.state = "failed";
-      throw err;
-    });
-    this.pending.catch(() => {});
-    return p;
+  ) {
+    super();
   }
 
-  commit(): Promise<number> {
-    if (this.state !== "open") return Promise.reject(new Error(`blob writer is ${this.state}`));
-    this.state = "committing";
-    this.committing = (async () => {
-      try {
-        await this.pending;
-        if (this.store._fsync) await this.handle.sync();
-        await this.closeHandle();
-        await this.store._install(this.tmpPath, this.finalPath);
-        this.state = "committed";
-        return this.length;
-      } catch (err) {
-        this.state = "failed";
-        await this.discard();
-        throw err;
-      }
-    })();
-    return this.committing;
-  }
-
-  async abort(): Promise<void> {
-    if (this.state === "committing") {
-      // Too late to abort: let the commit finish (or fail and clean up after itself).
-      await this.committing?.catch(() => {});
-      return;
+  protected async append(chunk: Buffer): Promise<void> {
+    let off = 0;
+    while (off < chunk.length) {
+      const { bytesWritten } = await this.handle.write(chunk, off, chunk.length - off);
+      off += bytesWritten;
     }
-    if (this.state === "committed" || this.state === "aborted") return;
-    this.state = "aborted";
-    await this.pending.catch(() => {});
-    await this.discard();
+  }
+
+  protected async publish(): Promise<void> {
+    if (this.store._fsync) await this.handle.sync();
+    await this.closeHandle();
+    await this.store._install(this.tmpPath, this.finalPath);
   }
 
   private async closeHandle(): Promise<void> {
@@ -321,7 +281,7 @@ class DiskBlobWriter implements BlobWriter {
     await this.handle.close();
   }
 
-  private async discard(): Promise<void> {
+  protected async discard(): Promise<void> {
     await this.closeHandle().catch(() => {});
     await unlink(this.tmpPath).catch(() => {});
   }

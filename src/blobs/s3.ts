@@ -7,9 +7,11 @@
 // abort() is AbortMultipartUpload.
 //
 // sweepIncomplete() lists the multipart uploads under our prefix and aborts the ones initiated
-// more than `sweepMinAgeMs` ago (default: one hour). It deliberately does NOT abort younger
+// more than `sweepMinAgeMs` ago (default: one day). It deliberately does NOT abort younger
 // uploads: in a scale-out deployment several refstore processes share one bucket/prefix, and one
-// of them starting up must not kill uploads that the others are still writing. (Uploads that
+// of them starting up must not kill uploads that the others are still writing (an upload's age
+// counts from its start, so the limit must exceed the longest import). A crashed worker's upload
+// is removed much sooner, when the next worker cleans up the job's pending blobs. (Uploads that
 // are younger than the limit at start-up are caught by the next sweep; an S3 lifecycle rule
 // "AbortIncompleteMultipartUpload" is a good complement.) Servers that implement neither
 // ListMultipartUploads nor AbortMultipartUpload (e.g. plain s3rver) are tolerated: the sweep and
@@ -32,10 +34,11 @@ import {
 } from "@aws-sdk/client-s3";
 import { checkBlobKey, checkRange } from "./disk.js";
 import { BlobNotFound, type BlobStore, type BlobWriter } from "./types.js";
+import { SerialBlobWriter } from "./writer.js";
 
 export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 export const DEFAULT_QUEUE_SIZE = 2;
-export const DEFAULT_SWEEP_MIN_AGE_MS = 60 * 60 * 1000;
+export const DEFAULT_SWEEP_MIN_AGE_MS = 24 * 60 * 60 * 1000;
 const MAX_PARTS = 10_000;
 
 export interface S3BlobStoreOptions {
@@ -47,7 +50,7 @@ export interface S3BlobStoreOptions {
   partSize?: number;
   /** Part uploads in flight per writer before write() waits (default 2). */
   queueSize?: number;
-  /** sweepIncomplete() aborts only uploads initiated at least this long ago (default 1 h; 0 = all). */
+  /** sweepIncomplete() aborts only uploads initiated at least this long ago (default 24 h; 0 = all). */
   sweepMinAgeMs?: number;
   /** Destroy the client in close() (set by blobStoreFromUrl, which creates the client). */
   ownsClient?: boolean;
@@ -398,11 +401,8 @@ export class S3BlobStore implements BlobStore {
   }
 }
 
-type WriterState = "open" | "committing" | "committed" | "aborted" | "failed";
-
-class S3BlobWriter implements BlobWriter {
-  private state: WriterState = "open";
-  private length = 0;
+/** A multipart upload (or one PutObject for an object smaller than a part). */
+class S3BlobWriter extends SerialBlobWriter {
   /** The part being filled (grows up to partSize until the first part is sent, then full size). */
   private buf: Buffer | undefined;
   /** Full-size part buffers whose upload finished, reused for later parts (no GC churn). */
@@ -412,29 +412,17 @@ class S3BlobWriter implements BlobWriter {
   private partNumber = 0;
   private readonly parts: CompletedPart[] = [];
   private readonly inflight = new Set<Promise<void>>();
+  /** The first error of a part upload (they run in the background). */
   private error: unknown;
-  private pending: Promise<unknown> = Promise.resolve();
-  private committing: Promise<number> | undefined;
 
   constructor(
     private readonly store: S3BlobStore,
     private readonly key: string,
-  ) {}
-
-  write(chunk: Buffer): Promise<void> {
-    if (this.state !== "open") return Promise.reject(new Error(`blob writer is ${this.state}`));
-    const p = this.pending.then(() => this.doWrite(chunk));
-    this.pending = p.catch((err) => {
-      if (this.state === "open") this.state = "failed";
-      this.error ??= err;
-      throw err;
-    });
-    this.pending.catch(() => {});
-    return p;
+  ) {
+    super();
   }
 
-  private async doWrite(chunk: Buffer): Promise<void> {
-    if (this.state !== "open") throw new Error(`blob writer is ${this.state}`);
+  protected async append(chunk: Buffer): Promise<void> {
     if (this.error) throw this.error;
     const partSize = this.store.partSize;
     let off = 0;
@@ -444,7 +432,6 @@ class S3BlobWriter implements BlobWriter {
       chunk.copy(this.buf!, this.bufLen, off, off + n);
       this.bufLen += n;
       off += n;
-      this.length += n;
       if (this.bufLen === partSize) {
         const part = this.buf!;
         this.buf = undefined;
@@ -507,69 +494,44 @@ class S3BlobWriter implements BlobWriter {
     if (this.error) throw this.error;
   }
 
-  commit(): Promise<number> {
-    if (this.state !== "open") return Promise.reject(new Error(`blob writer is ${this.state}`));
-    this.state = "committing";
-    this.committing = (async () => {
-      try {
-        await this.pending;
-        const { client, bucket } = this.store;
-        if (this.uploadId === undefined) {
-          const body = this.buf ? this.buf.subarray(0, this.bufLen) : Buffer.alloc(0);
-          await client.send(
-            new PutObjectCommand({
-              Bucket: bucket,
-              Key: this.key,
-              Body: body,
-              ContentLength: body.length,
-              ContentMD5: md5b64(body),
-            }),
-          );
-        } else {
-          if (this.bufLen > 0) {
-            const last = this.buf!.subarray(0, this.bufLen);
-            this.buf = undefined;
-            this.bufLen = 0;
-            await this.startPart(last);
-          }
-          while (this.inflight.size > 0) await Promise.race(this.inflight);
-          if (this.error) throw this.error;
-          const Parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
-          await client.send(
-            new CompleteMultipartUploadCommand({
-              Bucket: bucket,
-              Key: this.key,
-              UploadId: this.uploadId,
-              MultipartUpload: { Parts },
-            }),
-          );
-        }
+  protected async publish(): Promise<void> {
+    const { client, bucket } = this.store;
+    if (this.uploadId === undefined) {
+      const body = this.buf ? this.buf.subarray(0, this.bufLen) : Buffer.alloc(0);
+      await client.send(
+        new PutObjectCommand({
+          Bucket: bucket,
+          Key: this.key,
+          Body: body,
+          ContentLength: body.length,
+          ContentMD5: md5b64(body),
+        }),
+      );
+    } else {
+      if (this.bufLen > 0) {
+        const last = this.buf!.subarray(0, this.bufLen);
         this.buf = undefined;
-        this.spare.length = 0;
-        this.state = "committed";
-        return this.length;
-      } catch (err) {
-        this.state = "failed";
-        await this.discard();
-        throw err;
+        this.bufLen = 0;
+        await this.startPart(last);
       }
-    })();
-    return this.committing;
-  }
-
-  async abort(): Promise<void> {
-    if (this.state === "committing") {
-      await this.committing?.catch(() => {});
-      return;
+      while (this.inflight.size > 0) await Promise.race(this.inflight);
+      if (this.error) throw this.error;
+      const Parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
+      await client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: this.key,
+          UploadId: this.uploadId,
+          MultipartUpload: { Parts },
+        }),
+      );
     }
-    if (this.state === "committed" || this.state === "aborted") return;
-    this.state = "aborted";
-    await this.pending.catch(() => {});
-    await this.discard();
+    this.buf = undefined;
+    this.spare.length = 0;
   }
 
   private discarded = false;
-  private async discard(): Promise<void> {
+  protected async discard(): Promise<void> {
     this.buf = undefined;
     this.spare.length = 0;
     this.bufLen = 0;
