@@ -8,7 +8,7 @@
 // way in the same run, so the ratio shows refstore's own overhead.
 
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -168,15 +168,20 @@ async function main() {
     await catalog.insertJobs(batch);
   }
   await catalog.close();
+  let catalogBytes: number;
   if (BACKEND === "postgres") {
     // what autovacuum does to a table that grew over months, done now instead of during the run
     const pg = (await import("pg")).default;
     const client = new pg.Client({ connectionString: env.REFSTORE_DATABASE_URL });
     await client.connect();
     await client.query("VACUUM ANALYZE jobs");
+    const { rows } = await client.query("SELECT pg_total_relation_size('jobs') AS n");
+    catalogBytes = Number(rows[0].n);
     await client.end();
+  } else {
+    catalogBytes = statSync(join(dataDir, "catalog.sqlite")).size;
   }
-  console.log(`loaded in ${((Date.now() - t) / 1000).toFixed(1)} s`);
+  console.log(`loaded in ${((Date.now() - t) / 1000).toFixed(1)} s; the jobs take ${(catalogBytes / 2 ** 20).toFixed(0)} MiB in the catalog (with indexes)`);
   if (!deepCursor) throw new Error(`not enough jobs for page ${PAGE_DEEP}: use --jobs ≥ ${Math.ceil((PAGE_DEEP * 100) / 0.95)}`);
 
   // 2. the refstore API process

@@ -5,7 +5,6 @@
 // first of these locations that exists:
 //   1. next to this module             (running the .ts directly, or a build step that copies it)
 //   2. ../../../src/model/ from here   (the compiled file in dist/src/model/ → <root>/src/model/)
-// Set REFSTORE_MODEL_FILE to override (absolute path).
 
 import { existsSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -88,9 +87,7 @@ export interface ServiceModel {
 const FILE = "omics-reference-store.json";
 
 function locateModel(): string {
-  const env = process.env.REFSTORE_MODEL_FILE;
   const candidates = [
-    ...(env ? [env] : []),
     fileURLToPath(new URL(`./${FILE}`, import.meta.url)),
     fileURLToPath(new URL(`../../../src/model/${FILE}`, import.meta.url)),
   ];
