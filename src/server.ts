@@ -79,6 +79,7 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
       {
         concurrency: config.importConcurrency,
         leaseMs: config.leaseSeconds * 1000,
+        maxAttempts: config.maxAttempts,
         pollMs: config.pollMs,
         region: config.region,
         accountOfStore: (storeId) => catalog.accountOfStore(storeId),

@@ -101,4 +101,11 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       CREATE INDEX pending_blobs_by_job ON pending_blobs (job_id);
     `,
   },
+  {
+    // claimJob counts claims and gives up on a job after REFSTORE_MAX_ATTEMPTS (a poison source
+    // that kills every worker taking it up). A constant default: no table rewrite.
+    version: 2,
+    name: "job attempts",
+    sql: `ALTER TABLE jobs ADD COLUMN attempts integer NOT NULL DEFAULT 0;`,
+  },
 ];

@@ -2,7 +2,7 @@
 // (api and worker roles, on several machines) may share one database:
 // - migrate() runs under a session advisory lock, so concurrent starts apply each migration once;
 // - claimJob() picks the oldest job needing work with FOR UPDATE SKIP LOCKED, so two workers
-//   never get the same job;
+//   never get the same job (and only one of them gives up on a job whose attempts are used up);
 // - lease-guarded writes (updateSource, finishSource, finishJob) lock the job row and check the
 //   owner in the same transaction;
 // - wake-ups travel as NOTIFY refstore_jobs, heard by a dedicated LISTEN connection (opened on
@@ -13,6 +13,7 @@
 
 import { EventEmitter } from "node:events";
 import pg from "pg";
+import { attemptsUsedUp, givenUp } from "./outcome.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import {
   CANCELLED_JOB_MESSAGE,
@@ -25,6 +26,7 @@ import {
   storeFromRow,
   TERMINAL_SQL,
   type Row,
+  referenceKeys,
 } from "./rows.js";
 import {
   type Catalog,
@@ -351,31 +353,61 @@ export class PostgresCatalog implements Catalog {
     return rows.map(jobSummaryFromRow);
   }
 
-  async claimJob(workerId: string, leaseMs: number, now: number): Promise<JobRecord | undefined> {
-    // One statement: the subquery locks the oldest claimable row, skipping rows other claimers
-    // (or requestCancel) hold; a row changed under us is re-checked and passed over if it no
-    // longer qualifies. The IN list matches the partial index jobs_work.
-    const { rows } = await this.pool.query(
-      `UPDATE jobs
-          SET status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLING' ELSE 'IN_PROGRESS' END,
-              owner = $1, lease_expires = $2::bigint
-        WHERE id = (
-          SELECT id FROM jobs
-           WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING')
-             AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < $3::bigint)
-           ORDER BY creation_time, id
-           LIMIT 1
-           FOR UPDATE SKIP LOCKED)
-       RETURNING *`,
-      [workerId, now + leaseMs, now],
-    );
-    return rows[0] && jobFromRow(rows[0]);
+  async claimJob(workerId: string, leaseMs: number, now: number, maxAttempts?: number): Promise<JobRecord | undefined> {
+    // One transaction: lock the oldest claimable row, skipping rows other claimers (or
+    // requestCancel) hold; a row changed under us is re-checked and passed over if it no longer
+    // qualifies. The IN list matches the partial index jobs_work. Whether to run the job or give
+    // it up is decided here in JS (givenUp rewrites the sources, which SQL on json cannot do
+    // without losing their key order) while the row stays locked.
+    return this.tx(async (c) => {
+      const { rows } = await c.query(
+        `SELECT * FROM jobs
+          WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING')
+            AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < $1::bigint)
+          ORDER BY creation_time, id
+          LIMIT 1
+          FOR UPDATE SKIP LOCKED`,
+        [now],
+      );
+      const r = rows[0];
+      if (!r) return undefined;
+      if (attemptsUsedUp(r.status, r.attempts, maxAttempts)) {
+        // Every worker that took it up died with it: end it instead of handing it out again.
+        const end = givenUp(r.status, parseSources(r.sources), r.attempts);
+        const ended = await c.query(
+          `UPDATE jobs SET status = $1, status_message = $2, completion_time = $3::bigint, sources = $4::json,
+                           owner = NULL, lease_expires = NULL
+            WHERE id = $5
+          RETURNING *`,
+          [end.status, end.statusMessage ?? null, now, sourcesJson(end.sources), r.id],
+        );
+        return jobFromRow(ended.rows[0]);
+      }
+      const claimed = await c.query(
+        `UPDATE jobs
+            SET status = CASE WHEN status = 'CANCELLING' THEN 'CANCELLING' ELSE 'IN_PROGRESS' END,
+                owner = $1, lease_expires = $2::bigint, attempts = attempts + 1
+          WHERE id = $3
+        RETURNING *`,
+        [workerId, now + leaseMs, r.id],
+      );
+      return jobFromRow(claimed.rows[0]);
+    });
   }
 
   async renewLease(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
     const res = await this.pool.query(
       `UPDATE jobs SET lease_expires = $1::bigint WHERE id = $2 AND owner = $3 AND status NOT IN (${TERMINAL_SQL})`,
       [now + leaseMs, jobId, workerId],
+    );
+    return res.rowCount === 1;
+  }
+
+  async releaseJob(jobId: string, workerId: string): Promise<boolean> {
+    const res = await this.pool.query(
+      `UPDATE jobs SET owner = NULL, lease_expires = NULL, attempts = greatest(attempts - 1, 0)
+        WHERE id = $1 AND owner = $2 AND status NOT IN (${TERMINAL_SQL})`,
+      [jobId, workerId],
     );
     return res.rowCount === 1;
   }
@@ -444,6 +476,9 @@ export class PostgresCatalog implements Catalog {
           ref.compression,
         ],
       );
+      // the reference owns its blobs now: in the same transaction, so that no crash can leave
+      // them registered as an unfinished import's leftovers (which the next claim deletes)
+      await c.query("DELETE FROM pending_blobs WHERE key = ANY($1::text[])", [referenceKeys(ref)]);
     });
   }
 

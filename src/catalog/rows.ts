@@ -53,6 +53,7 @@ export function jobFromRow(r: Row): JobRecord {
     clientToken: opt(r.client_token),
     requestDigest: opt(r.request_digest),
     sources: parseSources(r.sources),
+    attempts: r.attempts,
   };
 }
 
@@ -83,4 +84,9 @@ export function referenceFromRow(r: Row): ReferenceRecord {
     sequences: json(r.sequences),
     compression: r.compression,
   };
+}
+
+/** Every blob key a reference owns. */
+export function referenceKeys(ref: ReferenceRecord): string[] {
+  return [ref.source.key, ref.index.key, ...ref.extraKeys];
 }

@@ -90,4 +90,11 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       CREATE INDEX pending_blobs_by_job ON pending_blobs (job_id);
     `,
   },
+  {
+    // claimJob counts claims and gives up on a job after REFSTORE_MAX_ATTEMPTS (a poison source
+    // that kills every worker taking it up).
+    version: 2,
+    name: "job attempts",
+    sql: `ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

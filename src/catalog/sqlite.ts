@@ -10,6 +10,7 @@ import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { attemptsUsedUp, givenUp } from "./outcome.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
 import {
   CANCELLED_JOB_MESSAGE,
@@ -22,6 +23,7 @@ import {
   storeFromRow,
   TERMINAL_SQL,
   type Row,
+  referenceKeys,
 } from "./rows.js";
 import {
   type Catalog,
@@ -250,7 +252,7 @@ export class SqliteCatalog implements Catalog {
     }));
   }
 
-  async claimJob(workerId: string, leaseMs: number, now: number): Promise<JobRecord | undefined> {
+  async claimJob(workerId: string, leaseMs: number, now: number, maxAttempts?: number): Promise<JobRecord | undefined> {
     const claim = this.db.transaction((): JobRecord | undefined => {
       const r = this.sql(
           `SELECT * FROM jobs
@@ -260,10 +262,29 @@ export class SqliteCatalog implements Catalog {
         )
         .get(now) as Row | undefined;
       if (!r) return undefined;
+      if (attemptsUsedUp(r.status, r.attempts, maxAttempts)) {
+        // Every worker that took it up died with it: end it instead of handing it out again.
+        const end = givenUp(r.status, parseSources(r.sources), r.attempts);
+        const ended = {
+          ...r,
+          status: end.status,
+          status_message: end.statusMessage ?? null,
+          completion_time: now,
+          sources: sourcesJson(end.sources),
+          owner: null,
+          lease_expires: null,
+        };
+        this.sql(
+            `UPDATE jobs SET status = ?, status_message = ?, completion_time = ?, sources = ?, owner = NULL,
+                             lease_expires = NULL WHERE id = ?`,
+          )
+          .run(ended.status, ended.status_message, now, ended.sources, r.id);
+        return jobFromRow(ended);
+      }
       const status: JobStatus = r.status === "CANCELLING" ? "CANCELLING" : "IN_PROGRESS";
-      this.sql("UPDATE jobs SET status = ?, owner = ?, lease_expires = ? WHERE id = ?")
+      this.sql("UPDATE jobs SET status = ?, owner = ?, lease_expires = ?, attempts = attempts + 1 WHERE id = ?")
         .run(status, workerId, now + leaseMs, r.id);
-      return jobFromRow({ ...r, status });
+      return jobFromRow({ ...r, status, owner: workerId, lease_expires: now + leaseMs, attempts: r.attempts + 1 });
     });
     return claim.immediate();
   }
@@ -271,6 +292,15 @@ export class SqliteCatalog implements Catalog {
   async renewLease(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
     const res = this.sql(`UPDATE jobs SET lease_expires = ? WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`)
       .run(now + leaseMs, jobId, workerId);
+    return res.changes === 1;
+  }
+
+  async releaseJob(jobId: string, workerId: string): Promise<boolean> {
+    const res = this.sql(
+        `UPDATE jobs SET owner = NULL, lease_expires = NULL, attempts = max(attempts - 1, 0)
+         WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`,
+      )
+      .run(jobId, workerId);
     return res.changes === 1;
   }
 
@@ -333,6 +363,10 @@ export class SqliteCatalog implements Catalog {
           JSON.stringify(ref.sequences),
           ref.compression,
         );
+      // the reference owns its blobs now: in the same transaction, so that no crash can leave
+      // them registered as an unfinished import's leftovers (which the next claim deletes)
+      const forget = this.sql("DELETE FROM pending_blobs WHERE key = ?");
+      for (const key of referenceKeys(ref)) forget.run(key);
     });
   }
 

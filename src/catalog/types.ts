@@ -81,10 +81,12 @@ export interface JobRecord {
   clientToken?: string;
   requestDigest?: string;
   sources: SourceRecord[];
+  /** How many times the job was claimed (not on the wire). Set by claimJob; insertJob ignores it. */
+  attempts?: number;
 }
 
 /** What list operations return for a job: no sources, no statusMessage (as the model's list item). */
-export type JobSummary = Omit<JobRecord, "sources" | "statusMessage" | "clientToken" | "requestDigest">;
+export type JobSummary = Omit<JobRecord, "sources" | "statusMessage" | "clientToken" | "requestDigest" | "attempts">;
 
 export interface JobFilter {
   status?: JobStatus;
@@ -165,11 +167,23 @@ export interface Catalog {
   /**
    * Atomically claim one job that needs work: SUBMITTED, or IN_PROGRESS/CANCELLING whose lease
    * has expired (its worker died). Oldest first. Sets status IN_PROGRESS (CANCELLING stays
-   * CANCELLING), owner = workerId, lease until now+leaseMs. Returns the job or undefined.
+   * CANCELLING), owner = workerId, lease until now+leaseMs, attempts + 1. Returns the job or
+   * undefined.
+   *
+   * A job whose lease expired after `maxAttempts` claims (omitted: no limit) is not handed out
+   * again: in the same transaction it is ended as outcome.ts `givenUp` says (CANCELLING →
+   * CANCELLED, otherwise FAILED or COMPLETED_WITH_FAILURES, completionTime = now, lease
+   * released), and returned with that terminal status. The caller then deletes the job's pending
+   * blobs (the catalog cannot reach the blob store) and claims again.
    */
-  claimJob(workerId: string, leaseMs: number, now: number): Promise<JobRecord | undefined>;
+  claimJob(workerId: string, leaseMs: number, now: number, maxAttempts?: number): Promise<JobRecord | undefined>;
   /** Extend the lease; false if the worker no longer owns the job (lease lost). */
   renewLease(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean>;
+  /**
+   * Give a claimed job back (graceful stop): owner and lease cleared, so any worker may claim it
+   * at once, and this claim no longer counts as an attempt. False if the lease was lost.
+   */
+  releaseJob(jobId: string, workerId: string): Promise<boolean>;
   /** Update one source's status/message; false if the lease was lost. */
   updateSource(
     jobId: string,

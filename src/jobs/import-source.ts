@@ -35,10 +35,13 @@ export async function importSource(
   let writer: BlobWriter | undefined;
   try {
     const { stream } = await deps.sources.open(source.sourceFile, { roleArn: job.roleArn, signal });
-    writer = await deps.blobs.create(keys.source);
-    const w = writer;
+    // An abort (cancel, graceful stop) before ingestFasta listens destroys the stream with an
+    // error that nobody would handle: the whole process would crash. ingestFasta still gets it.
+    stream.on("error", () => {});
     let result;
     try {
+      writer = await deps.blobs.create(keys.source);
+      const w = writer;
       result = await ingestFasta(stream, {
         onBytes: (chunk) => w.write(chunk),
         maxUncompressedBytes: deps.maxReferenceBytes,

@@ -7,10 +7,17 @@
 // had registered as pending, then runs every source that is not yet FINISHED or FAILED from the
 // start. A source's reference is committed together with its FINISHED status (finishSource), so
 // each source is imported exactly once as far as users can see.
+//
+// Poison jobs: a source that kills every worker taking it up would be claimed again forever.
+// claimJob counts claims; once a job's lease has expired after maxAttempts of them, claimJob ends
+// the job (FAILED, COMPLETED_WITH_FAILURES, or CANCELLED if it was being cancelled) instead of
+// handing it out, and the worker only deletes the blobs its attempts left. A graceful stop gives
+// the job back with releaseJob, which does not count as an attempt.
 
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import type { JobRecord, JobStatus, SourceRecord } from "../catalog/types.js";
+import { outcome, statusText } from "../catalog/outcome.js";
+import { TERMINAL_JOB_STATUSES, type JobRecord } from "../catalog/types.js";
 import { SourceError } from "../blobs/types.js";
 import { FastaError } from "../fasta/types.js";
 import { referenceArn } from "../service/ids.js";
@@ -20,6 +27,8 @@ export interface WorkerOptions {
   concurrency: number;
   leaseMs: number;
   pollMs: number;
+  /** claims of a job whose worker died before it is given up instead (REFSTORE_MAX_ATTEMPTS) */
+  maxAttempts: number;
   region: string;
   /** account that owns a store, for reference ARNs (tags) */
   accountOfStore: (storeId: string) => Promise<string | undefined>;
@@ -65,9 +74,13 @@ export class ImportWorker {
       if (this.running < this.opts.concurrency) {
         let job: JobRecord | undefined;
         try {
-          job = await this.deps.catalog.claimJob(this.id, this.opts.leaseMs, Date.now());
+          job = await this.deps.catalog.claimJob(this.id, this.opts.leaseMs, Date.now(), this.opts.maxAttempts);
         } catch (err) {
           this.opts.log.error({ err }, "claiming a job failed");
+        }
+        if (job && TERMINAL_JOB_STATUSES.includes(job.status)) {
+          await this.cleanUpGivenUp(job);
+          continue; // the claim ended that job instead: look for another
         }
         if (job) {
           this.running++;
@@ -93,9 +106,29 @@ export class ImportWorker {
     }
   }
 
+  /** A job claimJob gave up on: delete the blobs its interrupted attempts had registered. */
+  private async cleanUpGivenUp(job: JobRecord): Promise<void> {
+    const log = this.opts.log.child({ jobId: job.id, storeId: job.storeId });
+    log.warn(
+      { status: job.status, attempts: job.attempts, statusMessage: job.statusMessage },
+      "import job given up: its attempts ended without finishing too often",
+    );
+    try {
+      const stale = await this.deps.catalog.pendingBlobsOfJob(job.id);
+      if (stale.length) {
+        log.info({ keys: stale.length }, "deleting blobs left by an interrupted attempt");
+        await deleteKeys(this.deps, stale);
+      }
+    } catch (err) {
+      log.error({ err }, "deleting the blobs of a job given up failed");
+    }
+  }
+
   private async runJob(job: JobRecord): Promise<void> {
     const { catalog } = this.deps;
     const log = this.opts.log.child({ jobId: job.id, storeId: job.storeId });
+    if (job.attempts !== undefined && job.attempts > 1)
+      log.info({ attempt: job.attempts, maxAttempts: this.opts.maxAttempts }, "taking up an interrupted import job");
     const controller = new AbortController();
     this.controllers.add(controller);
     let lost = false;
@@ -125,9 +158,10 @@ export class ImportWorker {
       }
     };
 
-    // On a graceful stop, let the lease lapse at once so a restarted worker need not wait for it.
+    // On a graceful stop, give the job back at once so a restarted worker need not wait for the
+    // lease; being stopped is not the job's fault, so this claim does not count as an attempt.
     const release = async () => {
-      await catalog.renewLease(job.id, this.id, -this.opts.leaseMs, 0).catch(() => false);
+      await catalog.releaseJob(job.id, this.id).catch(() => false);
     };
 
     try {
@@ -151,6 +185,8 @@ export class ImportWorker {
             await deleteKeys(this.deps, keys);
             must(false);
           }
+          // finishSource forgot the reference's own keys as pending in its transaction; this forgets
+          // the keys reserved but not used (a .gzi for a plain FASTA), which hold no blob
           await catalog.removePendingBlobs(keys);
           source.status = "FINISHED";
           source.referenceId = reference.id;
@@ -191,21 +227,10 @@ export class ImportWorker {
   }
 }
 
-/** All sources finished → COMPLETED; none → FAILED; some → COMPLETED_WITH_FAILURES. */
-export function outcome(sources: SourceRecord[]): { status: JobStatus; message?: string } {
-  const failed = sources.filter((s) => s.status === "FAILED").length;
-  if (failed === 0) return { status: "COMPLETED" };
-  if (failed === sources.length)
-    return { status: "FAILED", message: sources.length === 1 ? sources[0].statusMessage : `all ${failed} sources failed` };
-  return { status: "COMPLETED_WITH_FAILURES", message: `${failed} of ${sources.length} sources failed` };
-}
-
 function failureMessage(err: unknown): string {
   const text =
     err instanceof FastaError || err instanceof SourceError
       ? err.message
       : `internal error: ${err instanceof Error ? err.message : String(err)}`;
-  // statusMessage is P_TEXT (no control characters) of at most 127 characters.
-  const clean = text.replace(/\p{C}+/gu, " ").trim();
-  return clean.length > 127 ? clean.slice(0, 124) + "..." : clean || "failed";
+  return statusText(text);
 }

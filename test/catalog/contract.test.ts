@@ -6,7 +6,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import Database from "better-sqlite3";
+import pg from "pg";
 import { openCatalog } from "../../src/catalog/index.js";
+import { gaveUpMessage } from "../../src/catalog/outcome.js";
+import { POSTGRES_MIGRATIONS } from "../../src/catalog/postgres-migrations.js";
+import { SQLITE_MIGRATIONS } from "../../src/catalog/sqlite-migrations.js";
 import type { Catalog, JobRecord, JobStatus, ReferenceRecord } from "../../src/catalog/types.js";
 import { backends } from "../support/refstore.js";
 
@@ -159,10 +164,17 @@ for (const kind of kinds) {
       assert.equal(taken?.id, "3000000001");
       assert.equal(taken?.sources[0].status, "IN_PROGRESS", "progress survives the takeover");
       const ref = reference("4000000001", store, "3000000001", 50_001, "3332ED720AC7EAA9B3655C06F6B9E196");
+      await catalog.addPendingBlob(ref.source.key, "3000000001", 50_000);
+      await catalog.addPendingBlob(ref.index.key, "3000000001", 50_000);
+      await catalog.addPendingBlob("refs/other/source.fa", "3000000001", 50_000);
       assert.equal(await catalog.finishSource("3000000001", "w1", 0, ref), false);
       assert.equal(await catalog.getReference(store, "4000000001"), undefined, "a lost lease commits nothing");
+      assert.equal((await catalog.pendingBlobsOfJob("3000000001")).length, 3, "nor forgets its blobs as pending");
 
       assert.equal(await catalog.finishSource("3000000001", "w2", 0, ref), true);
+      // in the same step, the reference's blobs stop being leftovers that a later claim would delete
+      assert.deepEqual(await catalog.pendingBlobsOfJob("3000000001"), ["refs/other/source.fa"]);
+      await catalog.removePendingBlobs(["refs/other/source.fa"]);
       assert.equal(await catalog.updateSource("3000000001", "w2", 1, { status: "FAILED", statusMessage: "s3://bucket/b.fa: no such object" }), true);
       assert.equal(await catalog.finishJob("3000000001", "w2", "COMPLETED_WITH_FAILURES", "1 of 2 sources failed", 60_000), true);
       assert.equal(await catalog.finishJob("3000000001", "w2", "COMPLETED", undefined, 60_001), false, "a finished job stays finished");
@@ -253,6 +265,166 @@ for (const kind of kinds) {
       await catalog.removePendingBlobs(["refs/x/source.fa"]);
       assert.deepEqual(await catalog.pendingBlobsOfJob("8000000001"), ["refs/x/source.fa.fai"]);
       assert.deepEqual(await catalog.pendingBlobsOfJob("8000000003"), []);
+    });
+
+    // Attempt limits. Every job here ends terminal before the next is inserted, since claimJob
+    // hands out the oldest claimable job of the whole catalog.
+    test("attempts: each claim counts one; a job given back (graceful stop) uses none", async () => {
+      const store = "1000000005";
+      const id = "9000000001";
+      await catalog.insertJob(job(id, store, 10));
+      assert.equal((await catalog.getJob(store, id))?.attempts, 0);
+      const first = await catalog.claimJob("w1", 1000, 100_000, 3);
+      assert.equal(first?.attempts, 1, "the first claim of a SUBMITTED job makes it 1");
+      assert.equal((await catalog.getJob(store, id))?.attempts, 1);
+
+      assert.equal(await catalog.releaseJob(id, "w2"), false, "only the owner gives a job back");
+      assert.equal(await catalog.releaseJob(id, "w1"), true);
+      assert.equal((await catalog.getJob(store, id))?.attempts, 0, "a job given back does not use up an attempt");
+      assert.equal(await catalog.updateSource(id, "w1", 0, { status: "IN_PROGRESS" }), false, "nor is it still w1's");
+      assert.equal((await catalog.claimJob("w2", 1000, 100_001, 3))?.attempts, 1, "claimable at once");
+
+      // Its workers die: each lease expiry and takeover counts.
+      assert.equal(await catalog.claimJob("w3", 1000, 100_500, 3), undefined, "w2's lease still runs");
+      assert.equal((await catalog.claimJob("w3", 1000, 102_000, 3))?.attempts, 2);
+      const third = await catalog.claimJob("w4", 1000, 104_000, 3);
+      assert.equal(third?.attempts, 3);
+      assert.equal(third?.status, "IN_PROGRESS");
+      assert.equal(await catalog.finishJob(id, "w4", "COMPLETED", undefined, 104_100), true);
+      assert.equal((await catalog.getJob(store, id))?.attempts, 3, "the count stays with the finished job");
+    });
+
+    test("attempts: after the limit an expired lease ends the job (COMPLETED_WITH_FAILURES / FAILED), never claimed again", async () => {
+      const store = "1000000005";
+      const id = "9000000002";
+      await catalog.insertJob(job(id, store, 20));
+      await catalog.claimJob("w1", 1000, 200_000, 2);
+      const ref = reference("9100000001", store, id, 200_100, "cc".repeat(16));
+      assert.equal(await catalog.finishSource(id, "w1", 0, ref), true);
+      assert.equal(await catalog.updateSource(id, "w1", 1, { status: "IN_PROGRESS" }), true);
+      await catalog.addPendingBlob("stores/1000000005/references/9100000002/source", id, 200_200);
+      // w1 dies; w2 takes over (attempt 2 of 2) and dies too.
+      assert.equal((await catalog.claimJob("w2", 1000, 202_000, 2))?.attempts, 2);
+      assert.equal(await catalog.claimJob("w3", 1000, 202_500, 2), undefined, "w2's lease still runs");
+
+      const ended = await catalog.claimJob("w3", 1000, 204_000, 2);
+      assert.equal(ended?.id, id);
+      assert.equal(ended?.status, "COMPLETED_WITH_FAILURES", "the finished source keeps its reference");
+      assert.equal(ended?.completionTime, 204_000);
+      assert.equal(ended?.attempts, 2, "giving up is no attempt");
+      const reason = gaveUpMessage(2);
+      assert.equal(reason, "import stopped 2 times without finishing (worker crashed or lost its lease); not retried");
+      assert.equal(ended?.statusMessage, `1 of 2 sources failed; ${reason}`);
+      assert.ok(ended!.statusMessage!.length <= 127);
+      assert.deepEqual(
+        ended?.sources.map((s) => [s.status, s.statusMessage, s.referenceId]),
+        [["FINISHED", undefined, "9100000001"], ["FAILED", reason, undefined]],
+      );
+      assert.deepEqual(ended?.sources[1].tags, { k: "v" }, "the rest of the source is kept");
+      assert.deepEqual(await catalog.getJob(store, id), ended, "what the claim returned is what is stored");
+      assert.equal((await catalog.getReference(store, "9100000001"))?.creationJobId, id);
+      assert.deepEqual(
+        await catalog.pendingBlobsOfJob(id),
+        ["stores/1000000005/references/9100000002/source"],
+        "its pending blobs are left for the caller (the worker) to delete",
+      );
+      await catalog.removePendingBlobs(["stores/1000000005/references/9100000002/source"]);
+
+      assert.equal(await catalog.claimJob("w4", 1000, 999_000, 2), undefined, "never claimed again");
+      assert.equal(await catalog.claimJob("w4", 1000, 999_000, 100), undefined, "not even with a higher limit");
+      assert.equal(await catalog.renewLease(id, "w2", 1000, 204_001), false, "the dead worker's lease is gone");
+      assert.equal(await catalog.finishJob(id, "w2", "COMPLETED", undefined, 204_002), false);
+      assert.equal(await catalog.requestCancel(store, id, 204_003), "COMPLETED_WITH_FAILURES", "terminal jobs are unchanged");
+
+      // No source finished: FAILED, saying why. Limit 1: the first expiry ends it.
+      await catalog.insertJob(job("9000000003", store, 30, "SUBMITTED", { sources: [job("", "", 0).sources[1]] }));
+      assert.equal((await catalog.claimJob("w1", 1000, 300_000, 1))?.attempts, 1, "a SUBMITTED job always runs");
+      const failed = await catalog.claimJob("w2", 1000, 302_000, 1);
+      assert.equal(failed?.status, "FAILED");
+      assert.equal(failed?.statusMessage, "import stopped once without finishing (worker crashed or lost its lease); not retried");
+      assert.deepEqual(failed?.sources.map((s) => [s.status, s.statusMessage]), [["FAILED", failed?.statusMessage]]);
+      assert.equal(failed?.completionTime, 302_000);
+      assert.equal(await catalog.claimJob("w3", 1000, 999_000, 1), undefined);
+
+      // Two sources, none finished: as the worker says it ("all 2 sources failed"), and why.
+      await catalog.insertJob(job("9000000004", store, 40));
+      await catalog.claimJob("w1", 1000, 400_000, 1);
+      const both = await catalog.claimJob("w2", 1000, 402_000, 1);
+      assert.equal(both?.status, "FAILED");
+      assert.equal(both?.statusMessage, `all 2 sources failed; ${gaveUpMessage(1)}`);
+
+      // Every source done, only finishJob missing when the worker died: ended as it would have.
+      await catalog.insertJob(job("9000000005", store, 50));
+      await catalog.claimJob("w1", 1000, 500_000, 1);
+      await catalog.finishSource("9000000005", "w1", 0, reference("9100000005", store, "9000000005", 500_001, "dd".repeat(16)));
+      await catalog.updateSource("9000000005", "w1", 1, { status: "FAILED", statusMessage: "s3://bucket/b.fa: no such object" });
+      const done = await catalog.claimJob("w2", 1000, 502_000, 1);
+      assert.equal(done?.status, "COMPLETED_WITH_FAILURES");
+      assert.equal(done?.statusMessage, "1 of 2 sources failed");
+      assert.equal(done?.sources[1].statusMessage, "s3://bucket/b.fa: no such object");
+    });
+
+    test("attempts: a CANCELLING job whose workers die still ends CANCELLED", async () => {
+      const store = "1000000005";
+      const id = "9000000006";
+      await catalog.insertJob(job(id, store, 60));
+      await catalog.claimJob("w1", 1000, 600_000, 2);
+      assert.equal(await catalog.finishSource(id, "w1", 0, reference("9100000006", store, id, 600_001, "ee".repeat(16))), true);
+      assert.equal(await catalog.updateSource(id, "w1", 1, { status: "IN_PROGRESS" }), true);
+      assert.equal(await catalog.requestCancel(store, id, 600_002), "CANCELLING");
+      // An attempt left: the next worker gets it, still CANCELLING, to wind it up; it dies too.
+      const again = await catalog.claimJob("w2", 1000, 602_000, 2);
+      assert.equal(again?.status, "CANCELLING");
+      assert.equal(again?.attempts, 2);
+      const ended = await catalog.claimJob("w3", 1000, 604_000, 2);
+      assert.equal(ended?.status, "CANCELLED");
+      assert.equal(ended?.statusMessage, "cancelled on request");
+      assert.equal(ended?.completionTime, 604_000);
+      assert.deepEqual(
+        ended?.sources.map((s) => [s.status, s.statusMessage, s.referenceId]),
+        [["FINISHED", undefined, "9100000006"], ["FAILED", "cancelled before this source was imported", undefined]],
+      );
+      assert.deepEqual(await catalog.getJob(store, id), ended);
+      assert.equal(await catalog.claimJob("w4", 1000, 999_000, 2), undefined, "never claimed again");
+    });
+
+    test("migration 2 upgrades a catalog whose jobs are in flight: attempts start at 0", async () => {
+      // A catalog at schema version 1 holding a job whose worker died, as the previous release left it.
+      const insert = `INSERT INTO jobs (id, store_id, role_arn, status, creation_time, owner, lease_expires, sources)
+        VALUES ('9000000007', '1000000006', '${ROLE}', 'IN_PROGRESS', 70, 'dead', 5, '${JSON.stringify(job("", "", 0).sources)}')`;
+      let databaseUrl: string | undefined;
+      let stopV1Db: (() => Promise<void>) | undefined;
+      const sqlitePath = join(dir, "v1.sqlite");
+      if (kind === "postgres") {
+        const { getTestDatabaseUrl } = await import("../support/postgres.js");
+        const db = await getTestDatabaseUrl();
+        databaseUrl = db.url;
+        stopV1Db = () => db.stop();
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        await c.query("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied bigint NOT NULL)");
+        await c.query(POSTGRES_MIGRATIONS[0].sql);
+        await c.query("INSERT INTO schema_migrations VALUES (1, $1, 0)", [POSTGRES_MIGRATIONS[0].name]);
+        await c.query(insert);
+        await c.end();
+      } else {
+        const db = new Database(sqlitePath);
+        db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied INTEGER)");
+        db.exec(SQLITE_MIGRATIONS[0].sql);
+        db.prepare("INSERT INTO schema_migrations VALUES (1, ?, 0)").run(SQLITE_MIGRATIONS[0].name);
+        db.exec(insert);
+        db.close();
+      }
+      const upgraded = await openCatalog({ databaseUrl, sqlitePath });
+      try {
+        assert.equal((await upgraded.getJob("1000000006", "9000000007"))?.attempts, 0);
+        const taken = await upgraded.claimJob("w1", 1000, 1000, 1);
+        assert.equal(taken?.status, "IN_PROGRESS", "a job in flight gets its full attempts after the upgrade");
+        assert.equal(taken?.attempts, 1);
+      } finally {
+        await upgraded.close();
+        await stopV1Db?.();
+      }
     });
 
     test("wake-ups reach listeners until they unsubscribe", async () => {
