@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { s3OptionsFromEnv } from "./blobs/sources.js";
 
 export interface Credential {
   accessKeyId: string;
@@ -33,11 +34,14 @@ export interface Config {
     endpoint?: string;
     accessKeyId?: string;
     secretAccessKey?: string;
+    sessionToken?: string;
     region: string;
   };
   bucketMounts: string | undefined;
   importConcurrency: number;
   leaseSeconds: number;
+  /** claims of an import job whose worker died (crash, lost lease) before it is given up */
+  maxAttempts: number;
   maxStoresPerAccount?: number;
   maxReferenceBytes: number;
   /** GetReference part size; 100 MiB as in AWS. Settable for tests only. */
@@ -85,6 +89,27 @@ function readCredentials(env: NodeJS.ProcessEnv): { list: Credential[]; dev: boo
   return { list, dev: false };
 }
 
+function tokenSecret(env: NodeJS.ProcessEnv, credentials: Credential[]): string {
+  const set = env.REFSTORE_TOKEN_SECRET;
+  if (set !== undefined) {
+    // an empty key would make every nextToken forgeable
+    if (set.trim() === "") throw new Error("REFSTORE_TOKEN_SECRET is set but empty: unset it, or set a random value");
+    return set;
+  }
+  // Every process of one deployment shares the same credentials, so a key derived from them
+  // is shared too (until the credentials change: deployments should set the secret).
+  return "derived:" + credentials.map((c) => c.accessKeyId + ":" + c.secretAccessKey).sort().join("|");
+}
+
+function s3Settings(env: NodeJS.ProcessEnv): Config["s3"] {
+  const s3 = s3OptionsFromEnv(env);
+  if (Boolean(s3.accessKeyId) !== Boolean(s3.secretAccessKey))
+    throw new Error("set both REFSTORE_S3_ACCESS_KEY_ID and REFSTORE_S3_SECRET_ACCESS_KEY, or neither (the AWS credential chain)");
+  if (s3.sessionToken && !s3.accessKeyId)
+    throw new Error("REFSTORE_S3_SESSION_TOKEN needs REFSTORE_S3_ACCESS_KEY_ID and REFSTORE_S3_SECRET_ACCESS_KEY");
+  return { ...s3, region: s3.region ?? "us-east-1" };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const creds = readCredentials(env);
   const role = (env.REFSTORE_ROLE ?? "all") as Role;
@@ -103,18 +128,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     usingDevCredentials: creds.dev,
     // Every process of one deployment shares the same credentials, so a key derived from them
     // is shared too; REFSTORE_TOKEN_SECRET overrides it.
-    tokenSecret:
-      env.REFSTORE_TOKEN_SECRET ??
-      "derived:" + creds.list.map((c) => c.accessKeyId + ":" + c.secretAccessKey).sort().join("|"),
-    s3: {
-      endpoint: env.REFSTORE_S3_ENDPOINT || undefined,
-      accessKeyId: env.REFSTORE_S3_ACCESS_KEY_ID || undefined,
-      secretAccessKey: env.REFSTORE_S3_SECRET_ACCESS_KEY || undefined,
-      region: env.REFSTORE_S3_REGION ?? "us-east-1",
-    },
+    tokenSecret: tokenSecret(env, creds.list),
+    s3: s3Settings(env),
     bucketMounts: env.REFSTORE_BUCKET_MOUNTS || undefined,
     importConcurrency: int("REFSTORE_IMPORT_CONCURRENCY", env.REFSTORE_IMPORT_CONCURRENCY, 2, 1),
     leaseSeconds: int("REFSTORE_LEASE_SECONDS", env.REFSTORE_LEASE_SECONDS, 30, 1),
+    maxAttempts: int("REFSTORE_MAX_ATTEMPTS", env.REFSTORE_MAX_ATTEMPTS, 3, 1),
     maxStoresPerAccount: maxStores ? int("REFSTORE_MAX_STORES_PER_ACCOUNT", maxStores, 0) : undefined,
     maxReferenceBytes: int("REFSTORE_MAX_REFERENCE_BYTES", env.REFSTORE_MAX_REFERENCE_BYTES, 64 * 2 ** 30, 1),
     partSize: int("REFSTORE_PART_SIZE", env.REFSTORE_PART_SIZE, 104857600, 1),
