@@ -359,11 +359,15 @@ export class PostgresCatalog implements Catalog {
     // qualifies. The IN list matches the partial index jobs_work. Whether to run the job or give
     // it up is decided here in JS (givenUp rewrites the sources, which SQL on json cannot do
     // without losing their key order) while the row stays locked.
+    const claimable = `status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING')
+            AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < $1::bigint)`;
+    // An idle worker polls: one statement, not a transaction, when there is nothing to claim.
+    const any = await this.pool.query(`SELECT 1 FROM jobs WHERE ${claimable} LIMIT 1`, [now]);
+    if (any.rowCount === 0) return undefined;
     return this.tx(async (c) => {
       const { rows } = await c.query(
         `SELECT * FROM jobs
-          WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING')
-            AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < $1::bigint)
+          WHERE ${claimable}
           ORDER BY creation_time, id
           LIMIT 1
           FOR UPDATE SKIP LOCKED`,
