@@ -164,3 +164,30 @@ test("serializeError: framework client errors stay 4xx", () => {
   assert.equal(r2.headers["x-amzn-ErrorType"], "ValidationException");
   assert.equal(serializeError(Object.assign(new Error("boom"), { statusCode: 503 })).status, 500);
 });
+
+test("JSON text is written directly: escapes, awkward map keys and numbers come out as JSON.stringify would", () => {
+  const tags: Record<string, string> = { "quote\"and\\slash": "line\nbreak\u2028\u0001", "10": "ten", "2": "two", emoji: "🧬" };
+  Object.defineProperty(tags, "__proto__", { value: "not a prototype", enumerable: true });
+  const r = serializeOutput("ListTagsForResource", { tags });
+  const parsed = json(r.body);
+  assert.deepEqual(Object.keys(parsed).sort(), ["tags"]);
+  assert.ok(Object.prototype.hasOwnProperty.call(parsed.tags, "__proto__"), "__proto__ stays an ordinary key");
+  assert.equal(parsed.tags["__proto__"], "not a prototype");
+  for (const k of ["quote\"and\\slash", "10", "2", "emoji"]) assert.equal(parsed.tags[k], tags[k], k);
+
+  const m = serializeOutput("GetReferenceMetadata", {
+    id: "1234567890",
+    arn: "arn:aws:omics:us-east-1:123456789012:referenceStore/1234567890/reference/1234567890",
+    referenceStoreId: "1234567890",
+    md5: "abc",
+    creationTime: 0,
+    updateTime: 1714566896789,
+    files: { source: { totalParts: 3, partSize: 104857600, contentLength: 314572801 }, index: { totalParts: "1", contentLength: Number.NaN } },
+  });
+  const meta = json(m.body);
+  assert.equal(meta.creationTime, "1970-01-01T00:00:00.000Z");
+  assert.deepEqual(meta.files, {
+    source: { totalParts: 3, partSize: 104857600, contentLength: 314572801 },
+    index: { totalParts: 1, contentLength: null },
+  });
+});
