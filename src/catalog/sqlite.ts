@@ -122,20 +122,19 @@ export class SqliteCatalog implements Catalog {
 
   async insertStore(s: StoreRecord): Promise<void> {
     this.sql(
-        `INSERT INTO stores (id, account, name, description, sse_type, sse_key_arn, creation_time, client_token, request_digest)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        s.id,
-        s.account,
-        s.name,
-        s.description ?? null,
-        s.sseConfig?.type ?? null,
-        s.sseConfig?.keyArn ?? null,
-        s.creationTime,
-        s.clientToken ?? null,
-        s.requestDigest ?? null,
-      );
+      `INSERT INTO stores (id, account, name, description, sse_type, sse_key_arn, creation_time, client_token, request_digest)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      s.id,
+      s.account,
+      s.name,
+      s.description ?? null,
+      s.sseConfig?.type ?? null,
+      s.sseConfig?.keyArn ?? null,
+      s.creationTime,
+      s.clientToken ?? null,
+      s.requestDigest ?? null,
+    );
   }
 
   async getStore(account: string, id: string): Promise<StoreRecord | undefined> {
@@ -255,12 +254,11 @@ export class SqliteCatalog implements Catalog {
   async claimJob(workerId: string, leaseMs: number, now: number, maxAttempts?: number): Promise<JobRecord | undefined> {
     const claim = this.db.transaction((): JobRecord | undefined => {
       const r = this.sql(
-          `SELECT * FROM jobs
-           WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING')
-             AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < ?)
-           ORDER BY creation_time LIMIT 1`,
-        )
-        .get(now) as Row | undefined;
+        `SELECT * FROM jobs
+         WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING')
+           AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < ?)
+         ORDER BY creation_time LIMIT 1`,
+      ).get(now) as Row | undefined;
       if (!r) return undefined;
       if (attemptsUsedUp(r.status, r.attempts, maxAttempts)) {
         // Every worker that took it up died with it: end it instead of handing it out again.
@@ -275,10 +273,9 @@ export class SqliteCatalog implements Catalog {
           lease_expires: null,
         };
         this.sql(
-            `UPDATE jobs SET status = ?, status_message = ?, completion_time = ?, sources = ?, owner = NULL,
-                             lease_expires = NULL WHERE id = ?`,
-          )
-          .run(ended.status, ended.status_message, now, ended.sources, r.id);
+          `UPDATE jobs SET status = ?, status_message = ?, completion_time = ?, sources = ?, owner = NULL,
+                           lease_expires = NULL WHERE id = ?`,
+        ).run(ended.status, ended.status_message, now, ended.sources, r.id);
         return jobFromRow(ended);
       }
       const status: JobStatus = r.status === "CANCELLING" ? "CANCELLING" : "IN_PROGRESS";
@@ -297,10 +294,9 @@ export class SqliteCatalog implements Catalog {
 
   async releaseJob(jobId: string, workerId: string): Promise<boolean> {
     const res = this.sql(
-        `UPDATE jobs SET owner = NULL, lease_expires = NULL, attempts = max(attempts - 1, 0)
-         WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`,
-      )
-      .run(jobId, workerId);
+      `UPDATE jobs SET owner = NULL, lease_expires = NULL, attempts = max(attempts - 1, 0)
+       WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`,
+    ).run(jobId, workerId);
     return res.changes === 1;
   }
 
@@ -341,28 +337,27 @@ export class SqliteCatalog implements Catalog {
       s.referenceId = ref.id;
       delete s.statusMessage;
       this.sql(
-          `INSERT INTO refs (id, store_id, name, description, md5, status, creation_time, update_time, creation_job_id,
-                             source_key, source_length, index_key, index_length, extra_keys, sequences, compression)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          ref.id,
-          ref.storeId,
-          ref.name,
-          ref.description ?? null,
-          ref.md5.toLowerCase(),
-          ref.status,
-          ref.creationTime,
-          ref.updateTime,
-          ref.creationJobId,
-          ref.source.key,
-          ref.source.contentLength,
-          ref.index.key,
-          ref.index.contentLength,
-          JSON.stringify(ref.extraKeys),
-          JSON.stringify(ref.sequences),
-          ref.compression,
-        );
+        `INSERT INTO refs (id, store_id, name, description, md5, status, creation_time, update_time, creation_job_id,
+                           source_key, source_length, index_key, index_length, extra_keys, sequences, compression)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ).run(
+        ref.id,
+        ref.storeId,
+        ref.name,
+        ref.description ?? null,
+        ref.md5.toLowerCase(),
+        ref.status,
+        ref.creationTime,
+        ref.updateTime,
+        ref.creationJobId,
+        ref.source.key,
+        ref.source.contentLength,
+        ref.index.key,
+        ref.index.contentLength,
+        JSON.stringify(ref.extraKeys),
+        JSON.stringify(ref.sequences),
+        ref.compression,
+      );
       // the reference owns its blobs now: in the same transaction, so that no crash can leave
       // them registered as an unfinished import's leftovers (which the next claim deletes)
       const forget = this.sql("DELETE FROM pending_blobs WHERE key = ?");
@@ -378,10 +373,9 @@ export class SqliteCatalog implements Catalog {
     completionTime: number,
   ): Promise<boolean> {
     const res = this.sql(
-        `UPDATE jobs SET status = ?, status_message = ?, completion_time = ?, owner = NULL, lease_expires = NULL
-         WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`,
-      )
-      .run(status, statusMessage ?? null, completionTime, jobId, workerId);
+      `UPDATE jobs SET status = ?, status_message = ?, completion_time = ?, owner = NULL, lease_expires = NULL
+       WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`,
+    ).run(status, statusMessage ?? null, completionTime, jobId, workerId);
     return res.changes === 1;
   }
 
@@ -396,10 +390,9 @@ export class SqliteCatalog implements Catalog {
             : { ...s, status: "FAILED" as const, statusMessage: CANCELLED_SOURCE_MESSAGE },
         );
         this.sql(
-            `UPDATE jobs SET status = 'CANCELLED', status_message = ?, completion_time = ?, sources = ?,
-                             owner = NULL, lease_expires = NULL WHERE id = ?`,
-          )
-          .run(CANCELLED_JOB_MESSAGE, now, sourcesJson(sources), jobId);
+          `UPDATE jobs SET status = 'CANCELLED', status_message = ?, completion_time = ?, sources = ?,
+                           owner = NULL, lease_expires = NULL WHERE id = ?`,
+        ).run(CANCELLED_JOB_MESSAGE, now, sourcesJson(sources), jobId);
         return "CANCELLED";
       }
       if (r.status === "IN_PROGRESS") {
