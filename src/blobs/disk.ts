@@ -248,9 +248,14 @@ export function checkRange(start: number, endInclusive: number): void {
   }
 }
 
+/** Bytes written between background flushes of a blob being written. */
+const SYNC_EVERY = 64 * 1024 * 1024;
+
 /** A temp file in .incomplete, renamed into place by commit. */
 class DiskBlobWriter extends SerialBlobWriter {
   private handleClosed = false;
+  private unsynced = 0;
+  private syncing: Promise<void> | undefined;
 
   constructor(
     private readonly store: DiskBlobStore,
@@ -267,9 +272,18 @@ class DiskBlobWriter extends SerialBlobWriter {
       const { bytesWritten } = await this.handle.write(chunk, off, chunk.length - off);
       off += bytesWritten;
     }
+    this.unsynced += chunk.length;
+    // Flush to disk as we go, in the background, so that commit's fsync finds little left to do
+    // (one fsync of a whole genome at the end would stall the import for a second or more).
+    if (this.store._fsync && this.unsynced >= SYNC_EVERY && !this.syncing) {
+      this.unsynced = 0;
+      this.syncing = this.handle.datasync().finally(() => (this.syncing = undefined));
+      this.syncing.catch(() => {});
+    }
   }
 
   protected async publish(): Promise<void> {
+    await this.syncing;
     if (this.store._fsync) await this.handle.sync();
     await this.closeHandle();
     await this.store._install(this.tmpPath, this.finalPath);
@@ -282,6 +296,7 @@ class DiskBlobWriter extends SerialBlobWriter {
   }
 
   protected async discard(): Promise<void> {
+    await this.syncing?.catch(() => {});
     await this.closeHandle().catch(() => {});
     await unlink(this.tmpPath).catch(() => {});
   }
