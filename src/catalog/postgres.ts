@@ -553,6 +553,16 @@ export class PostgresCatalog implements Catalog {
     await this.pool.query("DELETE FROM pending_blobs WHERE key = ANY($1::text[])", [keys]);
   }
 
+  async orphanedPendingBlobs(limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      `SELECT key FROM pending_blobs p
+        WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = p.job_id AND j.status NOT IN (${TERMINAL_SQL}))
+        ORDER BY key LIMIT $1`,
+      [limit],
+    );
+    return rows.map((r: Row) => r.key as string);
+  }
+
   async pendingBlobsOfJob(jobId: string): Promise<string[]> {
     const { rows } = await this.pool.query("SELECT key FROM pending_blobs WHERE job_id = $1 ORDER BY key", [jobId]);
     return rows.map((r: Row) => r.key as string);

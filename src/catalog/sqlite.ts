@@ -422,6 +422,15 @@ export class SqliteCatalog implements Catalog {
     })();
   }
 
+  async orphanedPendingBlobs(limit: number): Promise<string[]> {
+    const rows = this.sql(
+      `SELECT key FROM pending_blobs p
+       WHERE NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = p.job_id AND j.status NOT IN (${TERMINAL_SQL}))
+       ORDER BY key LIMIT ?`,
+    ).all(limit) as Row[];
+    return rows.map((r) => r.key as string);
+  }
+
   async pendingBlobsOfJob(jobId: string): Promise<string[]> {
     return (this.sql("SELECT key FROM pending_blobs WHERE job_id = ? ORDER BY key").all(jobId) as Row[]).map(
       (r) => r.key,

@@ -220,6 +220,11 @@ export interface Catalog {
   removePendingBlobs(keys: string[]): Promise<void>;
   /** Pending keys of a job (to delete when the job is taken up again after a crash). */
   pendingBlobsOfJob(jobId: string): Promise<string[]>;
+  /**
+   * Pending keys no running job will ever clean up: their job ended (given up while its worker
+   * died before deleting them) or no longer exists (its store was deleted). At most `limit`.
+   */
+  orphanedPendingBlobs(limit: number): Promise<string[]>;
 
   // --- references ---------------------------------------------------------------------------
   getReference(storeId: string, id: string): Promise<ReferenceRecord | undefined>;

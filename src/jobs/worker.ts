@@ -56,7 +56,25 @@ export class ImportWorker {
 
   start(): void {
     this.unsubscribe = this.deps.catalog.onJobAvailable(() => this.wake?.());
-    this.loop = this.run();
+    this.loop = this.sweepOrphans().then(() => this.run());
+  }
+
+  /**
+   * At start: delete blobs that were being written for jobs that have since ended or vanished
+   * (a worker that gave a job up, or whose store was deleted, and died before cleaning up).
+   * Jobs still running keep theirs: their next claim cleans them.
+   */
+  private async sweepOrphans(): Promise<void> {
+    try {
+      for (let round = 0; round < 100 && !this.stopped; round++) {
+        const keys = await this.deps.catalog.orphanedPendingBlobs(1000);
+        if (keys.length === 0) return;
+        this.opts.log.info({ keys: keys.length }, "deleting blobs left by ended or deleted import jobs");
+        await deleteKeys(this.deps, keys);
+      }
+    } catch (err) {
+      this.opts.log.error({ err }, "deleting blobs left by ended import jobs failed");
+    }
   }
 
   /** Stop claiming; abort running imports (their jobs are taken up again by the next worker). */

@@ -267,6 +267,22 @@ for (const kind of kinds) {
       assert.deepEqual(await catalog.pendingBlobsOfJob("8000000003"), []);
     });
 
+    test("orphaned pending blobs: those of ended or vanished jobs, never those of a running job", async () => {
+      const store = "1000000006";
+      const id = "9100000001";
+      await catalog.insertJob(job(id, store, 5));
+      assert.equal((await catalog.claimJob("w1", 30_000, 1_000, 3))?.id, id);
+      await catalog.addPendingBlob("orphans/running/source", id, 1_000);
+      await catalog.addPendingBlob("orphans/vanished/source", "9100000999", 1_000);
+      const ours = async () => (await catalog.orphanedPendingBlobs(1000)).filter((k) => k.startsWith("orphans/"));
+      assert.deepEqual(await ours(), ["orphans/vanished/source"], "a running job keeps its pending blobs");
+      assert.equal(await catalog.finishJob(id, "w1", "FAILED", "x", 2_000), true);
+      assert.deepEqual(await ours(), ["orphans/running/source", "orphans/vanished/source"], "once it ended, they are orphans");
+      assert.equal((await catalog.orphanedPendingBlobs(1)).length, 1, "at most `limit`");
+      await catalog.removePendingBlobs(["orphans/running/source", "orphans/vanished/source"]);
+      assert.deepEqual(await ours(), []);
+    });
+
     // Attempt limits. Every job here ends terminal before the next is inserted, since claimJob
     // hands out the oldest claimable job of the whole catalog.
     test("attempts: each claim counts one; a job given back (graceful stop) uses none", async () => {
