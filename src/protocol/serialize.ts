@@ -67,9 +67,30 @@ const pad2 = (n: number) => (n < 10 ? "0" + n : "" + n);
  * listed job and reference carries timestamps, and this is several times cheaper than a Date.
  * (Civil-from-days: H. Hinnant, "chrono-Compatible Low-Level Date Algorithms".)
  */
+let lastDay = NaN;
+let lastDayText = "";
+
 function isoFromEpochMs(ms: number): string {
   const days = Math.floor(ms / 86400000);
   let rest = ms - days * 86400000;
+  // the timestamps of one response mostly fall on one day: compute its "YYYY-MM-DDT" once
+  if (days !== lastDay) {
+    lastDayText = isoDate(days);
+    lastDay = days;
+  }
+  const h = Math.floor(rest / 3600000);
+  rest -= h * 3600000;
+  const mi = Math.floor(rest / 60000);
+  rest -= mi * 60000;
+  const sec = Math.floor(rest / 1000);
+  const milli = rest - sec * 1000;
+  return (
+    lastDayText + pad2(h) + ":" + pad2(mi) + ":" + pad2(sec) + "." + (milli < 10 ? "00" : milli < 100 ? "0" : "") + milli + "Z"
+  );
+}
+
+/** "YYYY-MM-DDT" of a day number since 1970-01-01. */
+function isoDate(days: number): string {
   const z = days + 719468;
   const era = Math.floor(z / 146097);
   const doe = z - era * 146097;
@@ -79,16 +100,7 @@ function isoFromEpochMs(ms: number): string {
   const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
   const m = mp < 10 ? mp + 3 : mp - 9;
   const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-  const h = Math.floor(rest / 3600000);
-  rest -= h * 3600000;
-  const mi = Math.floor(rest / 60000);
-  rest -= mi * 60000;
-  const sec = Math.floor(rest / 1000);
-  const milli = rest - sec * 1000;
-  return (
-    y + "-" + pad2(m) + "-" + pad2(d) + "T" + pad2(h) + ":" + pad2(mi) + ":" + pad2(sec) + "." +
-    (milli < 10 ? "00" : milli < 100 ? "0" : "") + milli + "Z"
-  );
+  return y + "-" + pad2(m) + "-" + pad2(d) + "T";
 }
 
 function isStream(v: unknown): v is Readable {
@@ -127,6 +139,8 @@ function compile(shape: Shape): ToJson {
           key: ref.locationName ?? name,
           convert: converterOf(mShape),
           required: shape.required?.includes(name) ?? false,
+          // a name that objects inherit ("constructor", …) must be read only as an own property
+          inherited: name in Object.prototype,
           mShape,
         };
       });
@@ -136,7 +150,7 @@ function compile(shape: Shape): ToJson {
         const src = value as Record<string, unknown>;
         const out: Record<string, unknown> = {};
         for (const m of members) {
-          let v = hasOwn(src, m.name) ? m.convert(src[m.name]) : undefined;
+          let v = m.inherited && !hasOwn(src, m.name) ? undefined : m.convert(src[m.name]);
           if (v === undefined && m.required) v = emptyOf(m.mShape);
           if (v !== undefined) out[m.key] = v;
         }
