@@ -1,6 +1,8 @@
 // Benchmark helpers for the FASTA import engine (used by bench/import.ts).
 //
-//   benchEngine(file)            runs ingestFasta over a file stream (highWaterMark 1 MiB)
+//   benchEngine(file[, storeDir]) runs ingestFasta over a file stream (highWaterMark 1 MiB); with
+//                                storeDir, also writes the bytes through a DiskBlobStore there
+//                                (fsync on commit, as an import does), then deletes it
 //   generateFasta(path, bytes)   writes a deterministic synthetic genome quickly
 //
 // Run directly: node dist/bench/import-engine.js [file] (without a file: generates 1 GiB in
@@ -11,6 +13,7 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
+import { DiskBlobStore } from "../src/blobs/disk.js";
 import { ingestFasta } from "../src/fasta/ingest.js";
 
 export interface BenchResult {
@@ -19,19 +22,25 @@ export interface BenchResult {
   peakRssMb: number;
 }
 
-export async function benchEngine(file: string): Promise<BenchResult> {
+export async function benchEngine(file: string, storeDir?: string): Promise<BenchResult> {
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 20);
   const t0 = process.hrtime.bigint();
   try {
-    const r = await ingestFasta(createReadStream(file, { highWaterMark: 1 << 20 }));
+    const writer = storeDir ? await new DiskBlobStore(storeDir).create("bench/source") : undefined;
+    const r = await ingestFasta(createReadStream(file, { highWaterMark: 1 << 20 }), {
+      signal: new AbortController().signal, // as the worker passes one
+      onBytes: writer ? (chunk) => writer.write(chunk) : undefined,
+    });
+    await writer?.commit();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     peak = Math.max(peak, process.memoryUsage.rss());
     return { seconds, mbPerS: r.bytes / 1e6 / seconds, peakRssMb: peak / 2 ** 20 };
   } finally {
     clearInterval(timer);
+    if (storeDir) rmSync(storeDir, { recursive: true, force: true });
   }
 }
 

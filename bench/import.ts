@@ -6,6 +6,8 @@
 // the page cache):
 //   - md5sum and `samtools faidx` (the yardsticks: a full import reads the file once, like them)
 //   - the FASTA engine alone (ingestFasta, bench/import-engine.ts) in a fresh child process
+//   - the engine writing the copy to local disk as an import does (fsync on commit), no server:
+//     what storing the bytes costs this machine
 //   - a FULL import through a real refstore server (`refstore serve` as a child process): the
 //     SDK's StartReferenceImportJob of s3://bench/<file> from a bucket mount, polled every 20 ms,
 //     timed from Start to a terminal status; the stored reference's MD5 (and its .fai, against
@@ -315,11 +317,15 @@ function samtoolsAvailable(): boolean {
 // The engine in a fresh process (bench/engine-child.ts: no leftovers of earlier steps in its RSS);
 // it reports its own timing (benchEngine: ingestFasta over a 1 MiB-chunk file stream), VmHWM and
 // CPU split.
-async function engineRow(file: string): Promise<{ row: Row; cpu: CpuTimes[] }> {
-  const row: Row = { step: "engine alone (ingestFasta in a child process)", seconds: [], peakRssMb: [] };
+/** The engine in a child process; with `storeDir`, it also writes the copy to local disk. */
+async function engineRow(file: string, storeDir?: string): Promise<{ row: Row; cpu: CpuTimes[] }> {
+  const step = storeDir
+    ? "engine + writing the copy to local disk (no server)"
+    : "engine alone (ingestFasta in a child process)";
+  const row: Row = { step, seconds: [], peakRssMb: [] };
   const cpu: CpuTimes[] = [];
   for (let i = 0; i < RUNS; i++) {
-    const r = await runTimed(process.execPath, [join(HERE, "engine-child.js"), file]);
+    const r = await runTimed(process.execPath, [join(HERE, "engine-child.js"), file, ...(storeDir ? [storeDir] : [])]);
     if (r.code !== 0) throw new Error(`engine child exited with ${r.code}: ${r.stderr}`);
     const out = JSON.parse(r.stdout) as { seconds: number; vmHwmMb: number; cpu: CpuTimes };
     row.seconds.push(out.seconds);
@@ -577,6 +583,8 @@ async function main() {
   // a. the engine alone
   console.log("engine alone…");
   const engine = await engineRow(file);
+  // what storing the copy costs this machine (page cache and fsync), apart from the server
+  const engineWrite = await engineRow(file, join(work, "engine-store"));
 
   // b. the full import
   console.log("full import…");
@@ -601,6 +609,7 @@ async function main() {
   printRow(md5Row, size);
   printRow(samRow, size);
   printRow(engine.row, size);
+  printRow(engineWrite.row, size);
   printRow(full.row, size);
 
   const fullS = median(full.row.seconds);
@@ -617,6 +626,7 @@ async function main() {
   const rMd5 = fullS / median(md5Row.seconds);
   console.log(`| full import / md5sum | ${f2(rMd5)}× | ≤ 2.0× | ${verdict(rMd5 <= 2.0)} |`);
   console.log(`| full import / engine alone | ${f2(fullS / median(engine.row.seconds))}× | | |`);
+  console.log(`| full import / engine + writing the copy | ${f2(fullS / median(engineWrite.row.seconds))}× | | |`);
   console.log(`| full import peak RSS (worst run) | ${peak.toFixed(0)} MiB | < 256 MiB | ${verdict(peak < 256)} |`);
 
   // where the CPU went (medians over runs): a Node process's main thread runs the JavaScript
@@ -628,7 +638,8 @@ async function main() {
       `(main thread ${f2(med((x) => x.server.main))}, other threads ${f2(med((x) => x.server.total - x.server.main))})` +
       (BACKEND === "postgres" ? `, s3rver ${f2(med((x) => x.s3CpuSeconds ?? 0))}` : "") +
       `, this benchmark (polling every 20 ms) ${f2(med((x) => x.clientCpuSeconds))}` +
-      `; engine alone (whole process): ${f2(median(e.map((c) => c.total)))} (main thread ${f2(median(e.map((c) => c.main)))}); ` +
+      `; engine alone (whole process): ${f2(median(e.map((c) => c.total)))} (main thread ${f2(median(e.map((c) => c.main)))})` +
+      `; engine + writing the copy: ${f2(median(engineWrite.cpu.map((c) => c.total)))}; ` +
       `wall ${f2(fullS)} s on ${cores} cores`,
   );
 
