@@ -20,6 +20,7 @@ import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle 
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { BlobNotFound, type BlobStore, type BlobWriter } from "./types.js";
+import { DirectFile, directWritesWork, O_DIRECT } from "./direct-file.js";
 import { SerialBlobWriter } from "./writer.js";
 
 /** Name of the directory (directly under the root) that holds uncommitted writes. */
@@ -72,6 +73,11 @@ export interface DiskBlobStoreOptions {
    * 0 = all): other processes sharing the directory may be writing the younger ones.
    */
   sweepMinAgeMs?: number;
+  /**
+   * Write blob files with O_DIRECT where the filesystem supports it (default true): the page
+   * cache costs some machines as much CPU as hashing the bytes (see direct-file.ts).
+   */
+  directIo?: boolean;
 }
 
 /** Temporary files of a key start with this tag, so delete(key) can find an unfinished write. */
@@ -84,12 +90,16 @@ export class DiskBlobStore implements BlobStore {
   private readonly incompleteDir: string;
   private readonly fsync: boolean;
   private readonly sweepMinAgeMs: number;
+  private readonly directIo: boolean;
+  /** Whether this directory's filesystem takes direct writes (found out by the first create). */
+  private directWorks: boolean | undefined;
 
   constructor(rootDir: string, opts: DiskBlobStoreOptions = {}) {
     this.root = resolve(rootDir);
     this.incompleteDir = join(this.root, INCOMPLETE_DIR);
     this.fsync = opts.fsync ?? true;
     this.sweepMinAgeMs = opts.sweepMinAgeMs ?? 60 * 60 * 1000;
+    this.directIo = (opts.directIo ?? true) && O_DIRECT !== undefined;
   }
 
   /** Absolute file path of a (validated) key. */
@@ -105,8 +115,29 @@ export class DiskBlobStore implements BlobStore {
     const finalPath = this.pathOf(key);
     await mkdir(this.incompleteDir, { recursive: true });
     const tmpPath = join(this.incompleteDir, `${keyTag(key)}-${Date.now().toString(36)}-${randomBytes(8).toString("hex")}`);
-    const handle = await open(tmpPath, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o644);
+    const flags = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL;
+    if (this.directIo && this.directWorks !== false) {
+      let direct: FileHandle | undefined;
+      try {
+        direct = await open(tmpPath, flags | O_DIRECT!, 0o644);
+      } catch (err) {
+        if (!isErrno(err, "EINVAL")) throw err;
+        this.directWorks = false; // the filesystem refuses O_DIRECT (tmpfs)
+      }
+      if (direct) {
+        this.directWorks ??= await directWritesWork(direct);
+        if (this.directWorks) return new DiskBlobWriter(this, direct, tmpPath, finalPath, new DirectFile(direct));
+        await direct.close();
+        await unlink(tmpPath);
+      }
+    }
+    const handle = await open(tmpPath, flags, 0o644);
     return new DiskBlobWriter(this, handle, tmpPath, finalPath);
+  }
+
+  /** @internal Whether files are written with O_DIRECT here (undefined until the first create). */
+  get _directWrites(): boolean | undefined {
+    return this.directIo ? this.directWorks : false;
   }
 
   async put(key: string, data: Buffer): Promise<void> {
@@ -262,11 +293,14 @@ class DiskBlobWriter extends SerialBlobWriter {
     private readonly handle: FileHandle,
     private readonly tmpPath: string,
     private readonly finalPath: string,
+    /** set when the file was opened with O_DIRECT */
+    private readonly direct?: DirectFile,
   ) {
     super();
   }
 
   protected async append(chunk: Buffer): Promise<void> {
+    if (this.direct) return this.direct.write(chunk);
     let off = 0;
     while (off < chunk.length) {
       const { bytesWritten } = await this.handle.write(chunk, off, chunk.length - off);
@@ -283,6 +317,7 @@ class DiskBlobWriter extends SerialBlobWriter {
   }
 
   protected async publish(): Promise<void> {
+    await this.direct?.finish();
     await this.syncing;
     if (this.store._fsync) await this.handle.sync();
     await this.closeHandle();
@@ -296,6 +331,7 @@ class DiskBlobWriter extends SerialBlobWriter {
   }
 
   protected async discard(): Promise<void> {
+    await this.direct?.discard();
     await this.syncing?.catch(() => {});
     await this.closeHandle().catch(() => {});
     await unlink(this.tmpPath).catch(() => {});
