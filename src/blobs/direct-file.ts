@@ -34,7 +34,12 @@ function takeBuffer(): Buffer {
 
 /** Does `handle` (opened with O_DIRECT) accept an aligned direct write? It is left empty. */
 export async function directWritesWork(handle: FileHandle): Promise<boolean> {
-  const b = takeBuffer();
+  let b: Buffer;
+  try {
+    b = takeBuffer();
+  } catch {
+    return false; // no WebAssembly memory here (e.g. --jitless): no aligned buffers
+  }
   try {
     b.fill(0, 0, BLOCK);
     await handle.write(b, 0, BLOCK, 0);
