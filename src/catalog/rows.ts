@@ -90,3 +90,38 @@ export function referenceFromRow(r: Row): ReferenceRecord {
 export function referenceKeys(ref: ReferenceRecord): string[] {
   return [ref.source.key, ref.index.key, ...ref.extraKeys];
 }
+
+/** Columns of a refs row as finishSource inserts it, and the values for them (both catalogs). */
+export const REFERENCE_COLUMNS =
+  "id, store_id, name, description, md5, status, creation_time, update_time, creation_job_id, " +
+  "source_key, source_length, index_key, index_length, extra_keys, sequences, compression";
+
+export function referenceValues(ref: ReferenceRecord): unknown[] {
+  return [
+    ref.id,
+    ref.storeId,
+    ref.name,
+    ref.description ?? null,
+    ref.md5.toLowerCase(),
+    ref.status,
+    ref.creationTime,
+    ref.updateTime,
+    ref.creationJobId,
+    ref.source.key,
+    ref.source.contentLength,
+    ref.index.key,
+    ref.index.contentLength,
+    JSON.stringify(ref.extraKeys),
+    JSON.stringify(ref.sequences),
+    ref.compression,
+  ];
+}
+
+/** The source `index` of a job's sources becomes FINISHED with its reference. */
+export function markSourceFinished(sources: SourceRecord[], jobId: string, index: number, referenceId: string): void {
+  const s = sources.find((x) => x.index === index);
+  if (!s) throw new Error(`job ${jobId} has no source ${index}`);
+  s.status = "FINISHED";
+  s.referenceId = referenceId;
+  delete s.statusMessage;
+}

@@ -23,7 +23,10 @@ import {
   storeFromRow,
   TERMINAL_SQL,
   type Row,
+  markSourceFinished,
+  REFERENCE_COLUMNS,
   referenceKeys,
+  referenceValues,
 } from "./rows.js";
 import {
   type Catalog,
@@ -331,33 +334,9 @@ export class SqliteCatalog implements Catalog {
 
   async finishSource(jobId: string, workerId: string, index: number, ref: ReferenceRecord): Promise<boolean> {
     return this.withOwnedJob(jobId, workerId, (_job, sources) => {
-      const s = sources.find((x) => x.index === index);
-      if (!s) throw new Error(`job ${jobId} has no source ${index}`);
-      s.status = "FINISHED";
-      s.referenceId = ref.id;
-      delete s.statusMessage;
-      this.sql(
-        `INSERT INTO refs (id, store_id, name, description, md5, status, creation_time, update_time, creation_job_id,
-                           source_key, source_length, index_key, index_length, extra_keys, sequences, compression)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      ).run(
-        ref.id,
-        ref.storeId,
-        ref.name,
-        ref.description ?? null,
-        ref.md5.toLowerCase(),
-        ref.status,
-        ref.creationTime,
-        ref.updateTime,
-        ref.creationJobId,
-        ref.source.key,
-        ref.source.contentLength,
-        ref.index.key,
-        ref.index.contentLength,
-        JSON.stringify(ref.extraKeys),
-        JSON.stringify(ref.sequences),
-        ref.compression,
-      );
+      markSourceFinished(sources, jobId, index, ref.id);
+      const values = referenceValues(ref);
+      this.sql(`INSERT INTO refs (${REFERENCE_COLUMNS}) VALUES (${values.map(() => "?").join(", ")})`).run(...values);
       // the reference owns its blobs now: in the same transaction, so that no crash can leave
       // them registered as an unfinished import's leftovers (which the next claim deletes)
       const forget = this.sql("DELETE FROM pending_blobs WHERE key = ?");
