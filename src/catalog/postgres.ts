@@ -30,6 +30,8 @@ import {
   REFERENCE_COLUMNS,
   referenceKeys,
   referenceValues,
+  STORE_COLUMNS,
+  storeValues,
 } from "./rows.js";
 import {
   type Catalog,
@@ -216,21 +218,8 @@ export class PostgresCatalog implements Catalog {
   // --- reference stores ----------------------------------------------------------------------
 
   async insertStore(s: StoreRecord): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO stores (id, account, name, description, sse_type, sse_key_arn, creation_time, client_token, request_digest)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [
-        s.id,
-        s.account,
-        s.name,
-        s.description ?? null,
-        s.sseConfig?.type ?? null,
-        s.sseConfig?.keyArn ?? null,
-        s.creationTime,
-        s.clientToken ?? null,
-        s.requestDigest ?? null,
-      ],
-    );
+    const values = storeValues(s);
+    await this.pool.query(`INSERT INTO stores (${STORE_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(", ")})`, values);
   }
 
   async getStore(account: string, id: string): Promise<StoreRecord | undefined> {

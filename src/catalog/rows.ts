@@ -125,3 +125,20 @@ export function markSourceFinished(sources: SourceRecord[], jobId: string, index
   s.referenceId = referenceId;
   delete s.statusMessage;
 }
+
+/** Columns of a stores row as insertStore writes it, and the values for them (both catalogs). */
+export const STORE_COLUMNS = "id, account, name, description, sse_type, sse_key_arn, creation_time, client_token, request_digest";
+
+export function storeValues(s: StoreRecord): unknown[] {
+  return [
+    s.id,
+    s.account,
+    s.name,
+    s.description ?? null,
+    s.sseConfig?.type ?? null,
+    s.sseConfig?.keyArn ?? null,
+    s.creationTime,
+    s.clientToken ?? null,
+    s.requestDigest ?? null,
+  ];
+}

@@ -27,6 +27,8 @@ import {
   REFERENCE_COLUMNS,
   referenceKeys,
   referenceValues,
+  STORE_COLUMNS,
+  storeValues,
 } from "./rows.js";
 import {
   type Catalog,
@@ -124,20 +126,8 @@ export class SqliteCatalog implements Catalog {
   // --- reference stores ----------------------------------------------------------------------
 
   async insertStore(s: StoreRecord): Promise<void> {
-    this.sql(
-      `INSERT INTO stores (id, account, name, description, sse_type, sse_key_arn, creation_time, client_token, request_digest)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ).run(
-      s.id,
-      s.account,
-      s.name,
-      s.description ?? null,
-      s.sseConfig?.type ?? null,
-      s.sseConfig?.keyArn ?? null,
-      s.creationTime,
-      s.clientToken ?? null,
-      s.requestDigest ?? null,
-    );
+    const values = storeValues(s);
+    this.sql(`INSERT INTO stores (${STORE_COLUMNS}) VALUES (${values.map(() => "?").join(", ")})`).run(...values);
   }
 
   async getStore(account: string, id: string): Promise<StoreRecord | undefined> {
