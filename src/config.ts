@@ -40,6 +40,8 @@ export interface Config {
   bucketMounts: string | undefined;
   importConcurrency: number;
   leaseSeconds: number;
+  /** on SIGTERM/SIGINT, how long running imports may go on before they are aborted and given back */
+  stopGraceSeconds: number;
   /** claims of an import job whose worker died (crash, lost lease) before it is given up */
   maxAttempts: number;
   maxStoresPerAccount?: number;
@@ -133,6 +135,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     bucketMounts: env.REFSTORE_BUCKET_MOUNTS || undefined,
     importConcurrency: int("REFSTORE_IMPORT_CONCURRENCY", env.REFSTORE_IMPORT_CONCURRENCY, 2, 1),
     leaseSeconds: int("REFSTORE_LEASE_SECONDS", env.REFSTORE_LEASE_SECONDS, 30, 1),
+    stopGraceSeconds: int("REFSTORE_STOP_GRACE_SECONDS", env.REFSTORE_STOP_GRACE_SECONDS, 0, 0),
     maxAttempts: int("REFSTORE_MAX_ATTEMPTS", env.REFSTORE_MAX_ATTEMPTS, 3, 1),
     maxStoresPerAccount: maxStores ? int("REFSTORE_MAX_STORES_PER_ACCOUNT", maxStores, 0) : undefined,
     maxReferenceBytes: int("REFSTORE_MAX_REFERENCE_BYTES", env.REFSTORE_MAX_REFERENCE_BYTES, 64 * 2 ** 30, 1),

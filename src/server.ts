@@ -65,7 +65,7 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
     log: logger,
     async close() {
       await refstore.app?.close();
-      await refstore.worker?.stop();
+      await refstore.worker?.stop(config.stopGraceSeconds * 1000);
       for (const close of closers) await close();
       await blobs.close();
       await catalog.close();

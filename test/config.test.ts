@@ -10,6 +10,8 @@ test("defaults: development credentials, port 8470, S3 region us-east-1, 3 attem
   assert.equal(c.s3.region, "us-east-1");
   assert.equal(c.maxAttempts, 3);
   assert.equal(c.databasePoolSize, 10);
+  assert.equal(c.stopGraceSeconds, 0, "a stop aborts running imports unless a grace period is set");
+  assert.equal(loadConfig({ REFSTORE_STOP_GRACE_SECONDS: "60" }).stopGraceSeconds, 60);
 });
 
 test("an empty REFSTORE_TOKEN_SECRET is refused (it would make nextTokens forgeable)", () => {

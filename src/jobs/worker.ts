@@ -48,6 +48,8 @@ export class ImportWorker {
   private unsubscribe: (() => void) | undefined;
   private readonly active = new Set<Promise<void>>();
   private readonly controllers = new Set<AbortController>();
+  /** set by stop(): no more claims, running imports may finish */
+  private draining = false;
 
   constructor(
     private readonly deps: ImportDeps,
@@ -77,8 +79,22 @@ export class ImportWorker {
     }
   }
 
-  /** Stop claiming; abort running imports (their jobs are taken up again by the next worker). */
-  async stop(): Promise<void> {
+  /**
+   * Stop claiming; give running imports up to `graceMs` to finish (REFSTORE_STOP_GRACE_SECONDS),
+   * then abort the rest: their jobs are given back and taken up again by the next worker.
+   */
+  async stop(graceMs = 0): Promise<void> {
+    this.draining = true;
+    this.wake?.();
+    if (graceMs > 0 && this.active.size > 0) {
+      this.opts.log.info({ running: this.active.size, graceMs }, "waiting for running imports to finish");
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.active]),
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(timer);
+    }
     this.stopped = true;
     this.unsubscribe?.();
     this.wake?.();
@@ -89,7 +105,7 @@ export class ImportWorker {
 
   private async run(): Promise<void> {
     while (!this.stopped) {
-      if (this.running < this.opts.concurrency) {
+      if (this.running < this.opts.concurrency && !this.draining) {
         let job: JobRecord | undefined;
         try {
           job = await this.deps.catalog.claimJob(this.id, this.opts.leaseMs, Date.now(), this.opts.maxAttempts);
