@@ -121,33 +121,14 @@ export class DigestPool {
 
   /** Hand over norm[0, len) with the sequence ends it contains (not retained after return). */
   async dispatch(norm: Uint8Array, len: number, ends: number[]): Promise<void> {
-    const { slot, view } = await this.take();
-    view.set(norm.subarray(0, len));
-    this.send(slot, len, ends);
-  }
-
-  /** A free slot to fill in place (saves the copy dispatch makes); give it back with send. */
-  async take(): Promise<{ slot: number; view: Buffer }> {
     if (this.workers.length === 0) this.start();
     const slot = await this.acquire();
-    return { slot, view: Buffer.from(this.slots[slot]) };
-  }
-
-  /** Hand slot[0, len), filled in place, to the workers. */
-  send(slot: number, len: number, ends: number[]): void {
+    const sab = this.slots[slot];
+    new Uint8Array(sab, 0, len).set(norm.subarray(0, len));
     this.refs[slot] = this.workers.length;
     this.inflight++;
-    const msg: BlockMessage = { slot, sab: this.slots[slot], len, ends };
+    const msg: BlockMessage = { slot, sab, len, ends };
     for (const w of this.workers) w.postMessage(msg);
-  }
-
-  /** Resolves when every block sent has been digested. */
-  async drain(): Promise<void> {
-    while (this.inflight > 0) {
-      if (this.failure) throw this.failure;
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
-    if (this.failure) throw this.failure;
   }
 
   /** Last block: hashed inline when no worker was ever needed. Resolves when all digests are in. */
@@ -158,7 +139,11 @@ export class DigestPool {
       return;
     }
     await this.dispatch(norm, len, ends);
-    await this.drain();
+    while (this.inflight > 0) {
+      if (this.failure) throw this.failure;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+    if (this.failure) throw this.failure;
   }
 
   /** Stop the workers (always called, success or not); resolves once they have exited. */
@@ -178,8 +163,6 @@ export class FileMd5 {
   private readonly pool: DigestPool;
   private readonly stage: Buffer;
   private len = 0;
-  /** Once the input outgrows the first slot, bytes are copied straight into a pool slot. */
-  private slot: { slot: number; view: Buffer } | undefined;
   constructor(private readonly slotSize = 4 << 20) {
     this.pool = new DigestPool(slotSize, ["md5"]);
     this.stage = Buffer.allocUnsafe(slotSize);
@@ -189,25 +172,17 @@ export class FileMd5 {
     let p = 0;
     while (p < chunk.length) {
       if (this.len === this.slotSize) {
-        if (this.slot) this.pool.send(this.slot.slot, this.len, []);
-        else await this.pool.dispatch(this.stage, this.len, []); // the first slot: one copy
-        this.slot = await this.pool.take();
+        await this.pool.dispatch(this.stage, this.len, []);
         this.len = 0;
       }
       const take = Math.min(this.slotSize - this.len, chunk.length - p);
-      (this.slot ? this.slot.view : this.stage).set(chunk.subarray(p, p + take), this.len);
+      this.stage.set(chunk.subarray(p, p + take), this.len);
       this.len += take;
       p += take;
     }
   }
   async digest(): Promise<string> {
-    if (this.slot) {
-      this.pool.send(this.slot.slot, this.len, [this.len]);
-      this.slot = undefined;
-      await this.pool.drain();
-    } else {
-      await this.pool.finish(this.stage, this.len, [this.len]);
-    }
+    await this.pool.finish(this.stage, this.len, [this.len]);
     return this.pool.digests[0][0];
   }
   close(): Promise<void> {
