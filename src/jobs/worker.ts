@@ -68,7 +68,7 @@ export class ImportWorker {
    */
   private async sweepOrphans(): Promise<void> {
     try {
-      for (let round = 0; round < 100 && !this.stopped; round++) {
+      for (let round = 0; round < 100 && !this.draining; round++) {
         const keys = await this.deps.catalog.orphanedPendingBlobs(1000);
         if (keys.length === 0) return;
         this.opts.log.info({ keys: keys.length }, "deleting blobs left by ended or deleted import jobs");
@@ -104,8 +104,9 @@ export class ImportWorker {
   }
 
   private async run(): Promise<void> {
-    while (!this.stopped) {
-      if (this.running < this.opts.concurrency && !this.draining) {
+    // stop() sets draining first: the loop ends, running imports go on until stop() aborts them
+    while (!this.draining) {
+      if (this.running < this.opts.concurrency) {
         let job: JobRecord | undefined;
         try {
           job = await this.deps.catalog.claimJob(this.id, this.opts.leaseMs, Date.now(), this.opts.maxAttempts);
@@ -148,14 +149,18 @@ export class ImportWorker {
       "import job given up: its attempts ended without finishing too often",
     );
     try {
-      const stale = await this.deps.catalog.pendingBlobsOfJob(job.id);
-      if (stale.length) {
-        log.info({ keys: stale.length }, "deleting blobs left by an interrupted attempt");
-        await deleteKeys(this.deps, stale);
-      }
+      await this.deleteLeftovers(job.id, log);
     } catch (err) {
       log.error({ err }, "deleting the blobs of a job given up failed");
     }
+  }
+
+  /** Delete the blobs that attempts of a job interrupted by a crash had registered as pending. */
+  private async deleteLeftovers(jobId: string, log: Logger): Promise<void> {
+    const stale = await this.deps.catalog.pendingBlobsOfJob(jobId);
+    if (stale.length === 0) return;
+    log.info({ keys: stale.length }, "deleting blobs left by an interrupted attempt");
+    await deleteKeys(this.deps, stale);
   }
 
   private async runJob(job: JobRecord): Promise<void> {
@@ -199,12 +204,7 @@ export class ImportWorker {
     };
 
     try {
-      // Leftovers of a worker that died while running this job.
-      const stale = await catalog.pendingBlobsOfJob(job.id);
-      if (stale.length) {
-        log.info({ keys: stale.length }, "deleting blobs left by an interrupted attempt");
-        await deleteKeys(this.deps, stale);
-      }
+      await this.deleteLeftovers(job.id, log);
       const account = await this.opts.accountOfStore(job.storeId);
 
       for (const source of job.sources) {
