@@ -4,8 +4,8 @@
 
 import { Command, Option } from "commander";
 import { loadConfig, type Role } from "../config.js";
-import { startRefstore } from "../server.js";
-import { presignUrl } from "../protocol/sigv4.js";
+import { startRefstore } from "../app/start.js";
+import { presignUrl } from "../api/aws/sigv4.js";
 
 const program = new Command();
 program.name("refstore").description("A self-hosted reference-genome store speaking the AWS HealthOmics reference-store API");

@@ -6,7 +6,7 @@
 import type { BlobStore, BlobWriter, SourceReader } from "../blobs/types.js";
 import type { Catalog, JobRecord, ReferenceRecord, SourceRecord } from "../catalog/types.js";
 import { ingestFasta } from "../fasta/ingest.js";
-import { newId } from "../service/ids.js";
+import { newId } from "../catalog/ids.js";
 
 export interface ImportDeps {
   catalog: Catalog;

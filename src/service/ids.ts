@@ -1,12 +1,5 @@
 // Identifiers and ARNs, in the forms the AWS model fixes (API.md §6.1).
 
-import { randomInt } from "node:crypto";
-
-/** A 10-digit numeric id (the form AWS uses: "1234567890"); never starts with 0. */
-export function newId(): string {
-  return String(randomInt(1_000_000_000, 10_000_000_000));
-}
-
 export function storeArn(region: string, account: string, storeId: string): string {
   return `arn:aws:omics:${region}:${account}:referenceStore/${storeId}`;
 }

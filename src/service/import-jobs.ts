@@ -2,10 +2,10 @@
 // (src/jobs) does the work. Get/List read the catalog; Cancel is refstore's extension.
 
 import type { JobRecord, JobSummary } from "../catalog/types.js";
-import { conflict, notFound } from "../protocol/errors.js";
+import { conflict, notFound } from "../api/aws/errors.js";
 import type { Handler, ServiceDeps } from "./context.js";
 import { requestDigest } from "./idempotency.js";
-import { newId } from "./ids.js";
+import { newId } from "../catalog/ids.js";
 import { ms, page, Paging } from "./paging.js";
 import { requireStore } from "./stores.js";
 

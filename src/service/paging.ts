@@ -5,7 +5,7 @@
 
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Cursor } from "../catalog/types.js";
-import { validation } from "../protocol/errors.js";
+import { validation } from "../api/aws/errors.js";
 
 export class Paging {
   private readonly key: Buffer;

@@ -2,7 +2,7 @@
 // through import jobs (src/jobs).
 
 import type { FileInfo, ReferenceRecord } from "../catalog/types.js";
-import { notFound, ServiceError, validation } from "../protocol/errors.js";
+import { notFound, ServiceError, validation } from "../api/aws/errors.js";
 import type { Caller, Handler, ServiceDeps } from "./context.js";
 import { referenceArn } from "./ids.js";
 import { ms, page, Paging } from "./paging.js";

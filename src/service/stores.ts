@@ -1,9 +1,10 @@
 // Reference stores: create, get, list, delete. Domain rules only; the wire is the protocol layer's.
 
 import type { StoreRecord } from "../catalog/types.js";
-import { conflict, notFound, ServiceError } from "../protocol/errors.js";
+import { conflict, notFound, ServiceError } from "../api/aws/errors.js";
 import type { Caller, Handler, ServiceDeps } from "./context.js";
-import { newId, storeArn } from "./ids.js";
+import { newId } from "../catalog/ids.js";
+import { storeArn } from "./ids.js";
 import { ms, page, Paging } from "./paging.js";
 import { requestDigest } from "./idempotency.js";
 

@@ -1,7 +1,7 @@
 // Tags on reference stores and references, keyed by ARN. An ARN that is not one of the caller's
 // existing stores or references is "not found" (other accounts' resources included).
 
-import { notFound } from "../protocol/errors.js";
+import { notFound } from "../api/aws/errors.js";
 import type { Caller, Handler, ServiceDeps } from "./context.js";
 import { parseArn } from "./ids.js";
 

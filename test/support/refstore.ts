@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { OmicsClient } from "@aws-sdk/client-omics";
 import pino from "pino";
 import { loadConfig, type Config } from "../../src/config.js";
-import { startRefstore, type Refstore } from "../../src/server.js";
+import { startRefstore, type Refstore } from "../../src/app/start.js";
 import { startS3 } from "./s3.js";
 
 export type Backend = "sqlite+disk" | "postgres+s3" | "sqlite+s3" | "postgres+disk";

@@ -28,7 +28,7 @@
 // The caller adds x-amzn-RequestId and Date (per request) to both success and error responses.
 
 import type { Readable } from "node:stream";
-import { getOperation, getShape, type Operation, type Shape } from "../model/index.js";
+import { getOperation, getShape, type Operation, type Shape } from "./model.js";
 import { ServiceError } from "./errors.js";
 
 export type ResponseBody = string | Buffer | Uint8Array | Readable | undefined;

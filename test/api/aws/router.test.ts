@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { route, routeTable, splitUrl } from "../../src/protocol/router.js";
-import { ServiceError } from "../../src/protocol/errors.js";
-import { awsOperationNames, operationNames, getOperation } from "../../src/model/index.js";
+import { route, routeTable, splitUrl } from "../../../src/api/aws/router.js";
+import { ServiceError } from "../../../src/api/aws/errors.js";
+import { awsOperationNames, operationNames, getOperation } from "../../../src/api/aws/model.js";
 import { captureAll, STORE_ARN, REF_ARN } from "./sdk-capture.js";
 
 function rejects(fn: () => unknown, code: string, re?: RegExp): ServiceError {

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { route } from "../../src/protocol/router.js";
+import { route } from "../../../src/api/aws/router.js";
 import {
   parseRequest,
   parseByteRange,
@@ -9,9 +9,9 @@ import {
   compilePattern,
   codePointLength,
   validateInput,
-} from "../../src/protocol/parse.js";
-import { ServiceError } from "../../src/protocol/errors.js";
-import { model, getShape } from "../../src/model/index.js";
+} from "../../../src/api/aws/parse.js";
+import { ServiceError } from "../../../src/api/aws/errors.js";
+import { model, getShape } from "../../../src/api/aws/model.js";
 import { captureAll, STORE_ARN } from "./sdk-capture.js";
 
 type Headers = Record<string, string>;

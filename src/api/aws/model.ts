@@ -1,13 +1,9 @@
-// Typed view of the vendored AWS model (botocore service-2 format) for the 14 reference-store
-// operations, plus refstore's one extension operation (CancelReferenceImportJob).
-//
-// The JSON stays in src/model/ (tsc does not copy it). It is read with fs at module load from the
-// first of these locations that exists:
-//   1. next to this module             (running the .ts directly, or a build step that copies it)
-//   2. ../../../src/model/ from here   (the compiled file in dist/src/model/ → <root>/src/model/)
+// Typed view of the vendored AWS model (botocore service-2 format, model/omics-reference-store.json)
+// for the 14 reference-store operations, plus refstore's one extension operation
+// (CancelReferenceImportJob). The JSON is imported as a module: tsc copies it into dist, so
+// nothing reads a path into src/ at run time.
 
-import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import vendored from "./model/omics-reference-store.json" with { type: "json" };
 
 export type ShapeType =
   | "structure"
@@ -84,19 +80,9 @@ export interface ServiceModel {
   shapes: Record<string, Shape>;
 }
 
-const FILE = "omics-reference-store.json";
-
-function locateModel(): string {
-  const candidates = [
-    fileURLToPath(new URL(`./${FILE}`, import.meta.url)),
-    fileURLToPath(new URL(`../../../src/model/${FILE}`, import.meta.url)),
-  ];
-  for (const c of candidates) if (existsSync(c)) return c;
-  throw new Error(`refstore: service model ${FILE} not found (looked in: ${candidates.join(", ")})`);
-}
-
 function loadModel(): ServiceModel {
-  const raw = JSON.parse(readFileSync(locateModel(), "utf8")) as ServiceModel;
+  // a copy: the extension below must not change the imported module object
+  const raw = structuredClone(vendored) as unknown as ServiceModel;
   // refstore extension: cancel an import job. Same input members as GetReferenceImportJob
   // (referenceStoreId + id as URI labels), same output shape.
   raw.shapes["CancelReferenceImportJobRequest"] = {
@@ -142,35 +128,8 @@ export function getOperation(name: string): Operation {
   return op;
 }
 
-export function hasOperation(name: string): boolean {
-  return Object.prototype.hasOwnProperty.call(model.operations, name);
-}
-
 export function getShape(name: string): Shape {
   const s = model.shapes[name];
   if (!s) throw new Error(`unknown shape ${name}`);
   return s;
 }
-
-export function inputShapeOf(op: Operation | string): Shape | undefined {
-  const o = typeof op === "string" ? getOperation(op) : op;
-  return o.input ? getShape(o.input.shape) : undefined;
-}
-
-export function outputShapeOf(op: Operation | string): Shape | undefined {
-  const o = typeof op === "string" ? getOperation(op) : op;
-  return o.output ? getShape(o.output.shape) : undefined;
-}
-
-/** HTTP status of a modelled error shape (e.g. ValidationException → 400), if modelled. */
-export function errorStatus(shapeName: string): number | undefined {
-  return model.shapes[shapeName]?.error?.httpStatusCode;
-}
-
-/** Host prefix the SDKs prepend for this operation ("control-storage-", "storage-", "tags-"). */
-export function hostPrefixOf(op: Operation | string): string | undefined {
-  const o = typeof op === "string" ? getOperation(op) : op;
-  return o.endpoint?.hostPrefix;
-}
-
-export const SIGNING_NAME: string = model.metadata.signingName;

@@ -9,9 +9,9 @@ import {
   OmicsClient,
   TagResourceCommand,
 } from "@aws-sdk/client-omics";
-import { presignUrl } from "../../src/protocol/sigv4.js";
-import { send, signedSend } from "../support/http.js";
-import { startTestServer, TEST_CREDENTIALS, type TestServer } from "../support/refstore.js";
+import { presignUrl } from "../../../src/api/aws/sigv4.js";
+import { send, signedSend } from "../../support/http.js";
+import { startTestServer, TEST_CREDENTIALS, type TestServer } from "../../support/refstore.js";
 
 const A = TEST_CREDENTIALS[0];
 

@@ -3,7 +3,7 @@
 // refstore extension CancelReferenceImportJob, which src/model/index.ts adds to the model).
 // The Host header plays no part.
 
-import { model, type Operation } from "../model/index.js";
+import { model, type Operation } from "./model.js";
 import { ServiceError } from "./errors.js";
 
 export interface RouteMatch {

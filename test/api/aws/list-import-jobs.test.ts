@@ -11,9 +11,9 @@ import {
   paginateListReferenceImportJobs,
   type OmicsClient,
 } from "@aws-sdk/client-omics";
-import type { JobRecord, JobStatus } from "../../src/catalog/types.js";
-import { newId } from "../../src/service/ids.js";
-import { backends, startTestServer, TEST_CREDENTIALS, type TestServer } from "../support/refstore.js";
+import type { JobRecord, JobStatus } from "../../../src/catalog/types.js";
+import { newId } from "../../../src/catalog/ids.js";
+import { backends, startTestServer, TEST_CREDENTIALS, type TestServer } from "../../support/refstore.js";
 
 const ROLE = "arn:aws:iam::111111111111:role/x";
 const STATUSES: JobStatus[] = ["COMPLETED", "FAILED", "IN_PROGRESS", "COMPLETED_WITH_FAILURES", "CANCELLED"];

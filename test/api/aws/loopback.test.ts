@@ -18,7 +18,11 @@ import {
   ResourceNotFoundException,
   ValidationException,
 } from "@aws-sdk/client-omics";
-import { route, parseRequest, serializeOutput, serializeError, verifySigV4, ServiceError } from "../../src/protocol/index.js";
+import { ServiceError } from "../../../src/api/aws/errors.js";
+import { parseRequest } from "../../../src/api/aws/parse.js";
+import { route } from "../../../src/api/aws/router.js";
+import { serializeError, serializeOutput } from "../../../src/api/aws/serialize.js";
+import { verifySigV4 } from "../../../src/api/aws/sigv4.js";
 import { toWire, ACCESS_KEY_ID, SECRET, ACCOUNT, STORE_ARN } from "./sdk-capture.js";
 
 type Out = Record<string, unknown>;

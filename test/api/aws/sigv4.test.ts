@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { HttpRequest } from "@smithy/protocol-http";
 import { Sha256 } from "@aws-crypto/sha256-js";
-import { verifySigV4, presignUrl, parseAmzDate, type CredentialLookup, type SigV4Request } from "../../src/protocol/sigv4.js";
-import { ServiceError } from "../../src/protocol/errors.js";
+import { verifySigV4, presignUrl, parseAmzDate, type CredentialLookup, type SigV4Request } from "../../../src/api/aws/sigv4.js";
+import { ServiceError } from "../../../src/api/aws/errors.js";
 import { captureAll, toWire, ACCESS_KEY_ID, SECRET, ACCOUNT, REF_ARN, type CapturedRequest } from "./sdk-capture.js";
 
 const lookup: CredentialLookup = (akid) => (akid === ACCESS_KEY_ID ? { secretAccessKey: SECRET, accountId: ACCOUNT } : undefined);

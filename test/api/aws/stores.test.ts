@@ -17,7 +17,7 @@ import {
   paginateListReferenceStores,
   type OmicsClient,
 } from "@aws-sdk/client-omics";
-import { backends, startTestServer, TEST_CREDENTIALS, type TestServer } from "../support/refstore.js";
+import { backends, startTestServer, TEST_CREDENTIALS, type TestServer } from "../../support/refstore.js";
 
 for (const backend of backends()) {
   describe(`reference stores [${backend}]`, () => {

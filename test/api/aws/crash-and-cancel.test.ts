@@ -20,14 +20,14 @@ import {
   StartReferenceImportJobCommand,
 } from "@aws-sdk/client-omics";
 import Database from "better-sqlite3";
-import { gaveUpMessage } from "../../src/catalog/outcome.js";
-import { genome, manifest } from "../support/fixtures.js";
-import { signedSend } from "../support/http.js";
-import { startTestServer, TEST_CREDENTIALS, waitForJob, type TestServer } from "../support/refstore.js";
+import { gaveUpMessage } from "../../../src/catalog/outcome.js";
+import { genome, manifest } from "../../support/fixtures.js";
+import { signedSend } from "../../support/http.js";
+import { startTestServer, TEST_CREDENTIALS, waitForJob, type TestServer } from "../../support/refstore.js";
 
 const ROLE = "arn:aws:iam::111111111111:role/x";
 const A = TEST_CREDENTIALS[0];
-const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../src/cli/main.js");
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../../src/cli/main.js");
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

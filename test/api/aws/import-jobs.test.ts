@@ -22,8 +22,8 @@ import {
   waitUntilReferenceImportJobCompleted,
   type OmicsClient,
 } from "@aws-sdk/client-omics";
-import { backends, startTestServer, waitForJob, type TestServer } from "../support/refstore.js";
-import { genome, manifest } from "../support/fixtures.js";
+import { backends, startTestServer, waitForJob, type TestServer } from "../../support/refstore.js";
+import { genome, manifest } from "../../support/fixtures.js";
 
 const ROLE = "arn:aws:iam::111111111111:role/refstore-import";
 

@@ -1,8 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
-import { serializeOutput, serializeError, formatTimestamp } from "../../src/protocol/serialize.js";
-import { ServiceError } from "../../src/protocol/errors.js";
+import { serializeOutput, serializeError, formatTimestamp } from "../../../src/api/aws/serialize.js";
+import { ServiceError } from "../../../src/api/aws/errors.js";
 
 const json = (b: unknown) => JSON.parse(String(b));
 

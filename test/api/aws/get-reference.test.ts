@@ -15,8 +15,8 @@ import {
   ValidationException,
   type OmicsClient,
 } from "@aws-sdk/client-omics";
-import { backends, startTestServer, waitForJob, type TestServer } from "../support/refstore.js";
-import { genome, manifest } from "../support/fixtures.js";
+import { backends, startTestServer, waitForJob, type TestServer } from "../../support/refstore.js";
+import { genome, manifest } from "../../support/fixtures.js";
 
 const PART = 10_000;
 

@@ -26,7 +26,7 @@
 //    separator) or an epoch number in seconds (botocore's unixTimestamp form) → Date.
 //  * Nothing but ServiceError is thrown for bad input.
 
-import { getOperation, getShape, type Operation, type Shape, type ShapeRef } from "../model/index.js";
+import { getOperation, getShape, type Operation, type Shape, type ShapeRef } from "./model.js";
 import { ServiceError } from "./errors.js";
 
 export type HeaderBag = Record<string, string | string[] | undefined>;
