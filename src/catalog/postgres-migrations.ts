@@ -108,4 +108,20 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
     name: "job attempts",
     sql: `ALTER TABLE jobs ADD COLUMN attempts integer NOT NULL DEFAULT 0;`,
   },
+  {
+    // Tags are filed under the resource (catalog/ids.ts tagKey) instead of its ARN: ARNs are the
+    // AWS API's to spell, and workers tagging a new reference should not need the account and
+    // region. The key is the ARN's tail after "referenceStore/" (an ARN of the same resource in
+    // another region, should one exist, loses to the first).
+    version: 3,
+    name: "tags by resource",
+    sql: `
+      ALTER TABLE tags RENAME COLUMN arn TO resource;
+      INSERT INTO tags (resource, key, value)
+        SELECT substring(resource from position(':referenceStore/' in resource) + 16), key, value
+          FROM tags WHERE resource LIKE 'arn:%:referenceStore/%'
+        ON CONFLICT (resource, key) DO NOTHING;
+      DELETE FROM tags WHERE resource LIKE 'arn:%';
+    `,
+  },
 ];

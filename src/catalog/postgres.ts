@@ -573,29 +573,29 @@ export class PostgresCatalog implements Catalog {
 
   // --- tags ------------------------------------------------------------------------------------
 
-  async getTags(arn: string): Promise<Record<string, string>> {
-    const { rows } = await this.pool.query("SELECT key, value FROM tags WHERE arn = $1 ORDER BY key", [arn]);
+  async getTags(resource: string): Promise<Record<string, string>> {
+    const { rows } = await this.pool.query("SELECT key, value FROM tags WHERE resource = $1 ORDER BY key", [resource]);
     return Object.fromEntries(rows.map((r: Row) => [r.key, r.value]));
   }
 
-  async putTags(arn: string, tags: Record<string, string>): Promise<void> {
+  async putTags(resource: string, tags: Record<string, string>): Promise<void> {
     const entries = Object.entries(tags);
     if (entries.length === 0) return;
     await this.pool.query(
-      `INSERT INTO tags (arn, key, value)
+      `INSERT INTO tags (resource, key, value)
        SELECT $1, k, v FROM unnest($2::text[], $3::text[]) AS t(k, v)
-       ON CONFLICT (arn, key) DO UPDATE SET value = EXCLUDED.value`,
-      [arn, entries.map((e) => e[0]), entries.map((e) => e[1])],
+       ON CONFLICT (resource, key) DO UPDATE SET value = EXCLUDED.value`,
+      [resource, entries.map((e) => e[0]), entries.map((e) => e[1])],
     );
   }
 
-  async removeTags(arn: string, keys: string[]): Promise<void> {
+  async removeTags(resource: string, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.pool.query("DELETE FROM tags WHERE arn = $1 AND key = ANY($2::text[])", [arn, keys]);
+    await this.pool.query("DELETE FROM tags WHERE resource = $1 AND key = ANY($2::text[])", [resource, keys]);
   }
 
-  async deleteAllTags(arn: string): Promise<void> {
-    await this.pool.query("DELETE FROM tags WHERE arn = $1", [arn]);
+  async deleteAllTags(resource: string): Promise<void> {
+    await this.pool.query("DELETE FROM tags WHERE resource = $1", [resource]);
   }
 
   // --- wake-ups --------------------------------------------------------------------------------

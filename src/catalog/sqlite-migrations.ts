@@ -97,4 +97,17 @@ export const SQLITE_MIGRATIONS: Migration[] = [
     name: "job attempts",
     sql: `ALTER TABLE jobs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    // Tags are filed under the resource (catalog/ids.ts tagKey) instead of its ARN: ARNs are the
+    // AWS API's to spell, and workers tagging a new reference should not need the account and
+    // region. The key is the ARN's tail after "referenceStore/".
+    version: 3,
+    name: "tags by resource",
+    sql: `
+      ALTER TABLE tags RENAME COLUMN arn TO resource;
+      UPDATE OR IGNORE tags SET resource = substr(resource, instr(resource, ':referenceStore/') + 16)
+        WHERE resource LIKE 'arn:%:referenceStore/%';
+      DELETE FROM tags WHERE resource LIKE 'arn:%';
+    `,
+  },
 ];

@@ -445,27 +445,27 @@ export class SqliteCatalog implements Catalog {
 
   // --- tags ------------------------------------------------------------------------------------
 
-  async getTags(arn: string): Promise<Record<string, string>> {
-    const rows = this.sql("SELECT key, value FROM tags WHERE arn = ? ORDER BY key").all(arn) as Row[];
+  async getTags(resource: string): Promise<Record<string, string>> {
+    const rows = this.sql("SELECT key, value FROM tags WHERE resource = ? ORDER BY key").all(resource) as Row[];
     return Object.fromEntries(rows.map((r) => [r.key, r.value]));
   }
 
-  async putTags(arn: string, tags: Record<string, string>): Promise<void> {
-    const stmt = this.sql("INSERT OR REPLACE INTO tags (arn, key, value) VALUES (?, ?, ?)");
+  async putTags(resource: string, tags: Record<string, string>): Promise<void> {
+    const stmt = this.sql("INSERT OR REPLACE INTO tags (resource, key, value) VALUES (?, ?, ?)");
     this.db.transaction(() => {
-      for (const [k, v] of Object.entries(tags)) stmt.run(arn, k, v);
+      for (const [k, v] of Object.entries(tags)) stmt.run(resource, k, v);
     })();
   }
 
-  async removeTags(arn: string, keys: string[]): Promise<void> {
-    const stmt = this.sql("DELETE FROM tags WHERE arn = ? AND key = ?");
+  async removeTags(resource: string, keys: string[]): Promise<void> {
+    const stmt = this.sql("DELETE FROM tags WHERE resource = ? AND key = ?");
     this.db.transaction(() => {
-      for (const k of keys) stmt.run(arn, k);
+      for (const k of keys) stmt.run(resource, k);
     })();
   }
 
-  async deleteAllTags(arn: string): Promise<void> {
-    this.sql("DELETE FROM tags WHERE arn = ?").run(arn);
+  async deleteAllTags(resource: string): Promise<void> {
+    this.sql("DELETE FROM tags WHERE resource = ?").run(resource);
   }
 
   // --- wake-ups --------------------------------------------------------------------------------

@@ -237,11 +237,11 @@ export interface Catalog {
   /** Removes the row; returns the record that was deleted (its blobs are then deleted by the caller). */
   deleteReference(storeId: string, id: string): Promise<ReferenceRecord | undefined>;
 
-  // --- tags (keyed by resource ARN) ----------------------------------------------------------
-  getTags(arn: string): Promise<Record<string, string>>;
-  putTags(arn: string, tags: Record<string, string>): Promise<void>;
-  removeTags(arn: string, keys: string[]): Promise<void>;
-  deleteAllTags(arn: string): Promise<void>;
+  // --- tags, keyed by resource (ids.ts tagKey: "<storeId>" or "<storeId>/reference/<id>") ----
+  getTags(resource: string): Promise<Record<string, string>>;
+  putTags(resource: string, tags: Record<string, string>): Promise<void>;
+  removeTags(resource: string, keys: string[]): Promise<void>;
+  deleteAllTags(resource: string): Promise<void>;
 
   /** Wake-up hint for workers: resolves when a job may be available (NOTIFY on postgres). */
   onJobAvailable(listener: () => void): () => void;

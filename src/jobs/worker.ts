@@ -16,11 +16,11 @@
 
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
+import { tagKey } from "../catalog/ids.js";
 import { outcome, statusText } from "../catalog/outcome.js";
 import { TERMINAL_JOB_STATUSES, type JobRecord } from "../catalog/types.js";
 import { SourceError } from "../blobs/types.js";
 import { FastaError } from "../fasta/types.js";
-import { referenceArn } from "../service/ids.js";
 import { deleteKeys, importSource, type ImportDeps } from "./import-source.js";
 
 export interface WorkerOptions {
@@ -29,9 +29,6 @@ export interface WorkerOptions {
   pollMs: number;
   /** claims of a job whose worker died before it is given up instead (REFSTORE_MAX_ATTEMPTS) */
   maxAttempts: number;
-  region: string;
-  /** account that owns a store, for reference ARNs (tags) */
-  accountOfStore: (storeId: string) => Promise<string | undefined>;
   log: Logger;
 }
 
@@ -205,7 +202,6 @@ export class ImportWorker {
 
     try {
       await this.deleteLeftovers(job.id, log);
-      const account = await this.opts.accountOfStore(job.storeId);
 
       for (const source of job.sources) {
         if (source.status === "FINISHED" || source.status === "FAILED") continue;
@@ -213,8 +209,8 @@ export class ImportWorker {
         must(await catalog.updateSource(job.id, this.id, source.index, { status: "IN_PROGRESS", statusMessage: null }));
         try {
           const { reference, keys } = await importSource(this.deps, job, source, controller.signal);
-          if (source.tags && Object.keys(source.tags).length && account)
-            await catalog.putTags(referenceArn(this.opts.region, account, job.storeId, reference.id), source.tags);
+          if (source.tags && Object.keys(source.tags).length)
+            await catalog.putTags(tagKey({ storeId: job.storeId, referenceId: reference.id }), source.tags);
           if (!(await catalog.finishSource(job.id, this.id, source.index, reference))) {
             await deleteKeys(this.deps, keys);
             must(false);

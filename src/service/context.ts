@@ -1,23 +1,40 @@
 // What every service module needs: the catalog, the blob store, settings, and the caller.
 
-import type { Catalog } from "../catalog/types.js";
 import type { BlobStore } from "../blobs/types.js";
-import type { Config } from "../config.js";
+import type { Catalog } from "../catalog/types.js";
+
+export interface ServiceSettings {
+  /** REFSTORE_MAX_STORES_PER_ACCOUNT (undefined: no limit) */
+  maxStoresPerAccount?: number;
+  /** size of the parts references are read in (100 MiB, as AWS) */
+  partSize: number;
+  /** key of the HMAC that signs nextToken */
+  tokenSecret: string;
+}
 
 export interface ServiceDeps {
   catalog: Catalog;
   blobs: BlobStore;
-  config: Config;
+  settings: ServiceSettings;
   clock: Clock;
 }
 
-/** Who is calling: the account their access key maps to. */
+/** Who is calling: the account their credentials map to. Every call is scoped to it. */
 export interface Caller {
   accountId: string;
-  region: string;
 }
 
-export type Handler = (caller: Caller, input: Record<string, any>) => Promise<Record<string, any>>;
+/** One page of a list, and the token of the next one (undefined on the last page). */
+export interface Page<T> {
+  items: T[];
+  nextToken?: string;
+}
+
+/** How much of a list to return: at most maxResults (default 100), after nextToken. */
+export interface PageRequest {
+  maxResults?: number;
+  nextToken?: string;
+}
 
 /**
  * Milliseconds since the epoch, strictly increasing within this process, so that creation order

@@ -1,71 +1,53 @@
-// Import jobs: StartReferenceImportJob records a SUBMITTED job and returns at once; the worker
-// (src/jobs) does the work. Get/List read the catalog; Cancel is refstore's extension.
+// Import jobs: startImportJob records a SUBMITTED job and returns at once; the worker (src/jobs)
+// does the work. get/list read the catalog; cancel is refstore's own (AWS has no cancel).
 
-import type { JobRecord, JobSummary } from "../catalog/types.js";
-import { conflict, notFound } from "../api/aws/errors.js";
-import type { Handler, ServiceDeps } from "./context.js";
-import { requestDigest } from "./idempotency.js";
 import { newId } from "../catalog/ids.js";
-import { ms, page, Paging } from "./paging.js";
+import type { JobFilter, JobRecord, JobSummary } from "../catalog/types.js";
+import type { Caller, Page, PageRequest, ServiceDeps } from "./context.js";
+import { NotFound } from "./errors.js";
+import { replayOf, requestDigest } from "./idempotency.js";
+import { page, type Paging } from "./paging.js";
 import { requireStore } from "./stores.js";
 
-export function jobSummaryView(j: JobSummary) {
-  return {
-    id: j.id,
-    referenceStoreId: j.storeId,
-    roleArn: j.roleArn,
-    status: j.status,
-    creationTime: j.creationTime,
-    completionTime: j.completionTime,
-  };
+export interface NewImportSource {
+  sourceFile: string;
+  name: string;
+  description?: string;
+  tags?: Record<string, string>;
 }
 
-export function jobView(j: JobRecord) {
-  return {
-    ...jobSummaryView(j),
-    statusMessage: j.statusMessage,
-    sources: j.sources.map((s) => ({
-      sourceFile: s.sourceFile,
-      status: s.status,
-      statusMessage: s.statusMessage,
-      name: s.name,
-      description: s.description,
-      tags: s.tags,
-      referenceId: s.referenceId,
-    })),
-  };
+export interface NewImportJob {
+  referenceStoreId: string;
+  roleArn: string;
+  sources: NewImportSource[];
+  clientToken?: string;
 }
 
-export function importJobHandlers(deps: ServiceDeps, paging: Paging): Record<string, Handler> {
+export function importJobService(deps: ServiceDeps, paging: Paging) {
   const { catalog } = deps;
 
   async function requireJob(storeId: string, id: string): Promise<JobRecord> {
     const job = await catalog.getJob(storeId, id);
-    if (!job) throw notFound(`Import job ${id} not found in reference store ${storeId}`);
+    if (!job) throw new NotFound(`Import job ${id} not found in reference store ${storeId}`);
     return job;
   }
 
   return {
-    async StartReferenceImportJob(caller, input) {
-      const store = await requireStore(deps, caller, input.referenceStoreId);
-      const digest = requestDigest(input);
-      if (input.clientToken !== undefined) {
-        const prior = await catalog.findJobByClientToken(store.id, input.clientToken);
-        if (prior) {
-          if (prior.requestDigest !== digest)
-            throw conflict(`clientToken ${input.clientToken} was already used with a different request`);
-          return startView(prior);
-        }
-      }
+    async startImportJob(caller: Caller, request: NewImportJob): Promise<JobRecord> {
+      const store = await requireStore(deps, caller, request.referenceStoreId);
+      // the digest covers referenceStoreId, roleArn and sources: the members of the request
+      const digest = requestDigest(request);
+      const prior = await replayOf(request.clientToken, digest, (t) => catalog.findJobByClientToken(store.id, t));
+      if (prior) return prior;
       const job: JobRecord = {
         id: newId(),
         storeId: store.id,
-        roleArn: input.roleArn,
+        roleArn: request.roleArn,
         status: "SUBMITTED",
         creationTime: deps.clock.now(),
-        clientToken: input.clientToken,
+        clientToken: request.clientToken,
         requestDigest: digest,
-        sources: (input.sources as any[]).map((s, index) => ({
+        sources: request.sources.map((s, index) => ({
           index,
           sourceFile: s.sourceFile,
           name: s.name,
@@ -76,35 +58,26 @@ export function importJobHandlers(deps: ServiceDeps, paging: Paging): Record<str
       };
       await catalog.insertJob(job);
       await catalog.notifyJobAvailable();
-      return startView(job);
+      return job;
     },
 
-    async GetReferenceImportJob(caller, input) {
-      await requireStore(deps, caller, input.referenceStoreId);
-      return jobView(await requireJob(input.referenceStoreId, input.id));
+    async getImportJob(caller: Caller, storeId: string, id: string): Promise<JobRecord> {
+      await requireStore(deps, caller, storeId);
+      return requireJob(storeId, id);
     },
 
-    async ListReferenceImportJobs(caller, input) {
-      const store = await requireStore(deps, caller, input.referenceStoreId);
-      const f = input.filter ?? {};
-      const filter = { status: f.status, createdAfter: ms(f.createdAfter), createdBefore: ms(f.createdBefore) };
-      const result = await page(paging, `jobs:${store.id}`, filter, input, (after, limit) =>
-        catalog.listJobs(store.id, filter, after, limit),
-      );
-      return { importJobs: result.items.map(jobSummaryView), nextToken: result.nextToken };
+    async listImportJobs(caller: Caller, storeId: string, filter: JobFilter, request: PageRequest): Promise<Page<JobSummary>> {
+      const store = await requireStore(deps, caller, storeId);
+      return page(paging, `jobs:${store.id}`, filter, request, (after, limit) => catalog.listJobs(store.id, filter, after, limit));
     },
 
-    // Extension: POST /referencestore/{referenceStoreId}/importjob/{id}/cancel
-    async CancelReferenceImportJob(caller, input) {
-      await requireStore(deps, caller, input.referenceStoreId);
-      const status = await catalog.requestCancel(input.referenceStoreId, input.id, deps.clock.now());
-      if (status === undefined) throw notFound(`Import job ${input.id} not found in reference store ${input.referenceStoreId}`);
+    /** SUBMITTED ends CANCELLED at once; IN_PROGRESS becomes CANCELLING until its worker stops. */
+    async cancelImportJob(caller: Caller, storeId: string, id: string): Promise<JobRecord> {
+      await requireStore(deps, caller, storeId);
+      const status = await catalog.requestCancel(storeId, id, deps.clock.now());
+      if (status === undefined) throw new NotFound(`Import job ${id} not found in reference store ${storeId}`);
       await catalog.notifyJobAvailable();
-      return jobView(await requireJob(input.referenceStoreId, input.id));
+      return requireJob(storeId, id);
     },
   };
-}
-
-function startView(j: JobRecord) {
-  return { id: j.id, referenceStoreId: j.storeId, roleArn: j.roleArn, status: j.status, creationTime: j.creationTime };
 }

@@ -1,18 +1,24 @@
-// The service: one handler per operation name (the model's names, plus the Cancel extension).
+// The service: the domain's operations over the catalog and the blob store, in no protocol's
+// terms. APIs (src/api/*) call it and word its results and errors for their wire.
 
-import type { Handler, ServiceDeps } from "./context.js";
-import { importJobHandlers } from "./import-jobs.js";
+import type { ServiceDeps } from "./context.js";
+import { importJobService } from "./import-jobs.js";
 import { Paging } from "./paging.js";
-import { referenceHandlers } from "./references.js";
-import { storeHandlers } from "./stores.js";
-import { tagHandlers } from "./tags.js";
+import { referenceService } from "./references.js";
+import { storeService } from "./stores.js";
+import { tagService } from "./tags.js";
 
-export function createService(deps: ServiceDeps): Record<string, Handler> {
-  const paging = new Paging(deps.config.tokenSecret);
+export function createService(deps: ServiceDeps) {
+  const paging = new Paging(deps.settings.tokenSecret);
   return {
-    ...storeHandlers(deps, paging),
-    ...importJobHandlers(deps, paging),
-    ...referenceHandlers(deps, paging),
-    ...tagHandlers(deps),
+    stores: storeService(deps, paging),
+    importJobs: importJobService(deps, paging),
+    references: referenceService(deps, paging),
+    tags: tagService(deps),
   };
 }
+
+export type Service = ReturnType<typeof createService>;
+export type { Caller, Page, PageRequest, ServiceDeps, ServiceSettings } from "./context.js";
+export { Clock } from "./context.js";
+export * from "./errors.js";

@@ -1,11 +1,12 @@
 // nextToken: an opaque, HMAC-signed keyset position (creationTime, id) plus a digest of what the
 // list was asked for (operation, scope, filter). A token is only good for the same list with the
-// same filter; any change, or any tampering, is a ValidationException. Tokens do not expire:
+// same filter; any change, or any tampering, is Invalid("nextToken"). Tokens do not expire:
 // a keyset position stays meaningful forever.
 
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import type { Cursor } from "../catalog/types.js";
-import { validation } from "../api/aws/errors.js";
+import type { Page, PageRequest } from "./context.js";
+import { Invalid } from "./errors.js";
 
 export class Paging {
   private readonly key: Buffer;
@@ -23,7 +24,7 @@ export class Paging {
 
   decode(scope: string, filter: unknown, token: string | undefined): Cursor | undefined {
     if (token === undefined) return undefined;
-    const bad = () => validation("Invalid nextToken: it was not issued by this service for this request");
+    const bad = () => new Invalid("nextToken", "Invalid nextToken: it was not issued by this service for this request");
     const dot = token.indexOf(".");
     if (dot < 1) throw bad();
     const body = token.slice(0, dot);
@@ -38,7 +39,7 @@ export class Paging {
     }
     if (typeof parsed.t !== "number" || typeof parsed.i !== "string") throw bad();
     if (parsed.f !== this.digest(scope, filter))
-      throw validation("Invalid nextToken: it belongs to a list with another store or another filter");
+      throw new Invalid("nextToken", "Invalid nextToken: it belongs to a list with another store or another filter");
     return { creationTime: parsed.t, id: parsed.i };
   }
 
@@ -56,9 +57,9 @@ export async function page<T extends { creationTime: number; id: string }>(
   paging: Paging,
   scope: string,
   filter: unknown,
-  input: { maxResults?: number; nextToken?: string },
+  input: PageRequest,
   fetch: (after: Cursor | undefined, limit: number) => Promise<T[]>,
-): Promise<{ items: T[]; nextToken?: string }> {
+): Promise<Page<T>> {
   const limit = input.maxResults ?? 100;
   const after = paging.decode(scope, filter, input.nextToken);
   const rows = await fetch(after, limit + 1);
@@ -67,6 +68,3 @@ export async function page<T extends { creationTime: number; id: string }>(
   const last = items[items.length - 1];
   return { items, nextToken: paging.encode(scope, filter, { creationTime: last.creationTime, id: last.id }) };
 }
-
-/** Timestamps arrive from the protocol layer as Date; lists compare epoch milliseconds. */
-export const ms = (d: Date | undefined): number | undefined => (d === undefined ? undefined : d.getTime());

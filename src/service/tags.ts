@@ -1,34 +1,32 @@
-// Tags on reference stores and references, keyed by ARN. An ARN that is not one of the caller's
-// existing stores or references is "not found" (other accounts' resources included).
+// Tags on reference stores and references. A target that is not one of the caller's existing
+// stores or references is "not found" (other accounts' resources included).
 
-import { notFound } from "../api/aws/errors.js";
-import type { Caller, Handler, ServiceDeps } from "./context.js";
-import { parseArn } from "./ids.js";
+import { tagKey, type TagTarget } from "../catalog/ids.js";
+import type { Caller, ServiceDeps } from "./context.js";
+import { NotFound } from "./errors.js";
 
-export function tagHandlers(deps: ServiceDeps): Record<string, Handler> {
+export type { TagTarget } from "../catalog/ids.js";
+
+export function tagService(deps: ServiceDeps) {
   const { catalog } = deps;
 
-  async function requireResource(caller: Caller, arn: string): Promise<string> {
-    const p = parseArn(arn);
-    const missing = () => notFound(`Resource ${arn} not found`);
-    if (!p || p.account !== caller.accountId || p.region !== caller.region) throw missing();
-    const store = await catalog.getStore(caller.accountId, p.storeId);
-    if (!store) throw missing();
-    if (p.kind === "reference" && !(await catalog.getReference(p.storeId, p.referenceId))) throw missing();
-    return arn;
+  /** `name` is how the caller named the resource (an ARN), for the message. */
+  async function requireTarget(caller: Caller, target: TagTarget, name: string): Promise<string> {
+    const missing = () => new NotFound(`Resource ${name} not found`);
+    if (!(await catalog.getStore(caller.accountId, target.storeId))) throw missing();
+    if (target.referenceId !== undefined && !(await catalog.getReference(target.storeId, target.referenceId))) throw missing();
+    return tagKey(target);
   }
 
   return {
-    async TagResource(caller, input) {
-      await catalog.putTags(await requireResource(caller, input.resourceArn), input.tags ?? {});
-      return {};
+    async tagResource(caller: Caller, target: TagTarget, name: string, tags: Record<string, string>): Promise<void> {
+      await catalog.putTags(await requireTarget(caller, target, name), tags);
     },
-    async UntagResource(caller, input) {
-      await catalog.removeTags(await requireResource(caller, input.resourceArn), input.tagKeys ?? []);
-      return {};
+    async untagResource(caller: Caller, target: TagTarget, name: string, keys: string[]): Promise<void> {
+      await catalog.removeTags(await requireTarget(caller, target, name), keys);
     },
-    async ListTagsForResource(caller, input) {
-      return { tags: await catalog.getTags(await requireResource(caller, input.resourceArn)) };
+    async listTags(caller: Caller, target: TagTarget, name: string): Promise<Record<string, string>> {
+      return catalog.getTags(await requireTarget(caller, target, name));
     },
   };
 }

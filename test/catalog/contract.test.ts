@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import pg from "pg";
+import { tagKey } from "../../src/catalog/ids.js";
 import { openCatalog } from "../../src/catalog/index.js";
 import { gaveUpMessage } from "../../src/catalog/outcome.js";
 import { POSTGRES_MIGRATIONS } from "../../src/catalog/postgres-migrations.js";
@@ -248,7 +249,7 @@ for (const kind of kinds) {
     });
 
     test("tags and pending blobs", async () => {
-      const arn = "arn:aws:omics:us-east-1:111111111111:referenceStore/1000000001";
+      const arn = tagKey({ storeId: "1000000001" });
       assert.deepEqual(await catalog.getTags(arn), {});
       await catalog.putTags(arn, { a: "1", b: "2" });
       await catalog.putTags(arn, { b: "3" });
@@ -440,6 +441,50 @@ for (const kind of kinds) {
       } finally {
         await upgraded.close();
         await stopV1Db?.();
+      }
+    });
+
+    test("migration 3 files the tags a previous release keyed by ARN under their resource", async () => {
+      const arn = "arn:aws:omics:us-east-1:111111111111:referenceStore/1000000008";
+      const inserts = [
+        `INSERT INTO tags (arn, key, value) VALUES ('${arn}', 'team', 'genomics')`,
+        `INSERT INTO tags (arn, key, value) VALUES ('${arn}/reference/9100000009', 'build', 'GRCh38')`,
+      ];
+      let databaseUrl: string | undefined;
+      let stopDb: (() => Promise<void>) | undefined;
+      const sqlitePath = join(dir, "v2-tags.sqlite");
+      if (kind === "postgres") {
+        const { getTestDatabaseUrl } = await import("../support/postgres.js");
+        const db = await getTestDatabaseUrl();
+        databaseUrl = db.url;
+        stopDb = () => db.stop();
+        const c = new pg.Client({ connectionString: db.url });
+        await c.connect();
+        await c.query("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied bigint NOT NULL)");
+        for (const m of POSTGRES_MIGRATIONS.slice(0, 2)) {
+          await c.query(m.sql);
+          await c.query("INSERT INTO schema_migrations VALUES ($1, $2, 0)", [m.version, m.name]);
+        }
+        for (const sql of inserts) await c.query(sql);
+        await c.end();
+      } else {
+        const db = new Database(sqlitePath);
+        db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied INTEGER)");
+        for (const m of SQLITE_MIGRATIONS.slice(0, 2)) {
+          db.exec(m.sql);
+          db.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(m.version, m.name);
+        }
+        for (const sql of inserts) db.exec(sql);
+        db.close();
+      }
+      const upgraded = await openCatalog({ databaseUrl, sqlitePath });
+      try {
+        assert.deepEqual(await upgraded.getTags(tagKey({ storeId: "1000000008" })), { team: "genomics" });
+        assert.deepEqual(await upgraded.getTags(tagKey({ storeId: "1000000008", referenceId: "9100000009" })), { build: "GRCh38" });
+        assert.deepEqual(await upgraded.getTags(arn), {}, "nothing is left under the ARN");
+      } finally {
+        await upgraded.close();
+        await stopDb?.();
       }
     });
 

@@ -45,7 +45,7 @@ async function withWorker(run: (ctx: { catalog: SqliteCatalog; worker: ImportWor
     await catalog.insertJobs([job("1000000001", 1), job("1000000002", 2)]);
     const worker = new ImportWorker(
       { catalog, blobs, sources, maxReferenceBytes: 1 << 20, now: () => Date.now() },
-      { concurrency: 1, leaseMs: 30_000, maxAttempts: 3, pollMs: 20, region: "us-east-1", accountOfStore: async () => undefined, log: pino({ level: "silent" }) },
+      { concurrency: 1, leaseMs: 30_000, maxAttempts: 3, pollMs: 20, log: pino({ level: "silent" }) },
     );
     worker.start();
     await until("the first job running", async () => ((await catalog.getJob(STORE, "1000000001"))?.sources[0].status === "IN_PROGRESS" ? true : undefined));

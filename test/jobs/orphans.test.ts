@@ -35,7 +35,7 @@ test("a starting worker deletes blobs left by ended or deleted jobs, not those o
     const sources: SourceReader = { open: async () => Promise.reject(new Error("no sources in this test")) };
     const worker = new ImportWorker(
       { catalog, blobs, sources, maxReferenceBytes: 1 << 20, now: () => Date.now() },
-      { concurrency: 1, leaseMs: 30_000, maxAttempts: 3, pollMs: 50, region: "us-east-1", accountOfStore: async () => undefined, log: pino({ level: "silent" }) },
+      { concurrency: 1, leaseMs: 30_000, maxAttempts: 3, pollMs: 50, log: pino({ level: "silent" }) },
     );
     worker.start();
     const deadline = Date.now() + 5_000;

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OmicsClient } from "@aws-sdk/client-omics";
-import pino from "pino";
+import pino, { type Logger } from "pino";
 import { loadConfig, type Config } from "../../src/config.js";
 import { startRefstore, type Refstore } from "../../src/app/start.js";
 import { startS3 } from "./s3.js";
@@ -60,7 +60,7 @@ export interface TestServer {
 let counter = 0;
 
 export async function startTestServer(
-  opts: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config> } = {},
+  opts: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config>; log?: Logger } = {},
 ): Promise<TestServer> {
   const backend = opts.backend ?? "sqlite+disk";
   const dataDir = mkdtempSync(join(tmpdir(), "refstore-test-"));
@@ -94,7 +94,8 @@ export async function startTestServer(
   const make = (overrides?: Partial<Config>) =>
     loadConfig({ ...env }, { ...opts.overrides, ...overrides });
   let config = make();
-  let refstore = await startRefstore(config, pino({ level: env.REFSTORE_LOG_LEVEL }));
+  const logger = () => opts.log ?? pino({ level: env.REFSTORE_LOG_LEVEL });
+  let refstore = await startRefstore(config, logger());
   const clients: OmicsClient[] = [];
 
   const server: TestServer = {
@@ -123,7 +124,7 @@ export async function startTestServer(
     async restart(overrides) {
       await refstore.close();
       config = make(overrides);
-      refstore = await startRefstore(config, pino({ level: env.REFSTORE_LOG_LEVEL }));
+      refstore = await startRefstore(config, logger());
     },
     async stop() {
       for (const c of clients) c.destroy();

@@ -1,9 +1,13 @@
-// Errors that reach the wire. The protocol layer turns a ServiceError into
-// status + `x-amzn-ErrorType: <code>` + `{"message": ...}`. Codes that are shapes in the model
-// take their HTTP status from the model's `error.httpStatusCode`; the authentication codes
-// (not modelled, as in every AWS service) are 403.
+// Errors as the AWS wire has them: status + `x-amzn-ErrorType: <code>` + `{"message": ...}`.
+// Codes that are shapes in the model take their HTTP status from the model's
+// `error.httpStatusCode`; the others (authentication, as in every AWS service, and routing) are
+// listed here. The domain's errors (service/errors.ts) map onto modelled codes in toAwsError.
 
-export type ErrorCode =
+import { DomainError } from "../../service/errors.js";
+import { model } from "./model.js";
+
+/** Codes of the model's error shapes. */
+type ModelledCode =
   | "ValidationException"
   | "ServiceQuotaExceededException"
   | "AccessDeniedException"
@@ -12,35 +16,27 @@ export type ErrorCode =
   | "ConflictException"
   | "RangeNotSatisfiableException"
   | "ThrottlingException"
-  | "InternalServerException"
-  // authentication failures, not in the model (the codes AWS services use)
-  | "MissingAuthenticationTokenException"
-  | "InvalidSignatureException"
-  | "UnrecognizedClientException"
-  | "IncompleteSignatureException"
-  // routing
-  | "UnknownOperationException"
-  | "PayloadTooLargeException";
+  | "InternalServerException";
 
-export const ERROR_STATUS: Record<ErrorCode, number> = {
-  ValidationException: 400,
-  ServiceQuotaExceededException: 402,
-  AccessDeniedException: 403,
-  ResourceNotFoundException: 404,
-  RequestTimeoutException: 408,
-  ConflictException: 409,
-  RangeNotSatisfiableException: 416,
-  ThrottlingException: 429,
-  InternalServerException: 500,
+const UNMODELLED = {
   MissingAuthenticationTokenException: 403,
   InvalidSignatureException: 403,
   UnrecognizedClientException: 403,
   IncompleteSignatureException: 403,
   UnknownOperationException: 404,
   PayloadTooLargeException: 413,
-};
+} as const;
 
-export class ServiceError extends Error {
+export type ErrorCode = ModelledCode | keyof typeof UNMODELLED;
+
+function statusOf(code: ErrorCode): number {
+  if (Object.prototype.hasOwnProperty.call(UNMODELLED, code)) return UNMODELLED[code as keyof typeof UNMODELLED];
+  const status = model.shapes[code]?.error?.httpStatusCode;
+  if (status === undefined) throw new Error(`error code ${code} is neither in the model nor listed as unmodelled`);
+  return status;
+}
+
+export class AwsError extends Error {
   readonly status: number;
   constructor(
     readonly code: ErrorCode,
@@ -48,10 +44,21 @@ export class ServiceError extends Error {
   ) {
     super(message);
     this.name = code;
-    this.status = ERROR_STATUS[code];
+    this.status = statusOf(code);
   }
 }
 
-export const validation = (message: string) => new ServiceError("ValidationException", message);
-export const notFound = (message: string) => new ServiceError("ResourceNotFoundException", message);
-export const conflict = (message: string) => new ServiceError("ConflictException", message);
+export const validation = (message: string) => new AwsError("ValidationException", message);
+
+const DOMAIN_CODES: Record<DomainError["kind"], ModelledCode> = {
+  "not-found": "ResourceNotFoundException",
+  conflict: "ConflictException",
+  invalid: "ValidationException",
+  "quota-exceeded": "ServiceQuotaExceededException",
+  "range-not-satisfiable": "RangeNotSatisfiableException",
+};
+
+/** The AWS error for a domain error; anything else is passed through (a 500 when serialised). */
+export function toAwsError(err: unknown): unknown {
+  return err instanceof DomainError ? new AwsError(DOMAIN_CODES[err.kind], err.message) : err;
+}

@@ -11,25 +11,26 @@
 // Decisions (documented):
 //  * String length = number of Unicode code points (Smithy @length semantics), not UTF-16 units.
 //  * Patterns are anchored (^(?:…)$) and compiled with the `u` flag; the model's doubled bars
-//    inside character classes ("[\p{L}||\p{M}…]") are dropped (API.md §6.2).
+//    inside character classes ("[\p{L}||\p{M}…]") are dropped (in the model they are separators).
 //  * The `Range` shape (GetReference's Range header) does not use the model pattern (which would
 //    reject "bytes=0-9" when anchored); it must be a single HTTP byte range:
 //    `bytes=<first>-<last>`, `bytes=<first>-` or `bytes=-<suffix>` (unit case-insensitive). Whether
-//    the range is satisfiable is the service's business (416); see parseByteRange().
+//    the range is satisfiable is the service's business (416): service/ranges.ts, the one parser.
 //  * Query integers must be plain decimal (`-?[0-9]+`); anything else is a type error.
 //  * A required query-string LIST member that is absent is an empty list (clients send an empty
-//    list as no parameter at all — UntagResource `tagKeys`, API.md §7.13).
+//    list as no parameter at all — UntagResource `tagKeys`).
 //  * A repeated scalar query parameter: the first occurrence wins.
 //  * JSON body: empty (or whitespace-only) body = {}; it must be a JSON object; unknown keys are
 //    ignored; JSON null = absent; the body is not even parsed when the input has no body members.
 //  * JSON timestamps: any RFC 3339 date-time string (any fraction length, Z or ±hh:mm, `T`/`t`/space
 //    separator) or an epoch number in seconds (botocore's unixTimestamp form) → Date.
-//  * Nothing but ServiceError is thrown for bad input.
+//  * Nothing but AwsError is thrown for bad input.
 
 import { getOperation, getShape, type Operation, type Shape, type ShapeRef } from "./model.js";
-import { ServiceError } from "./errors.js";
+import { isByteRange } from "../../service/ranges.js";
+import { AwsError } from "./errors.js";
+import { hasOwn, headerValue, setOwn, type HeaderBag } from "./wire.js";
 
-export type HeaderBag = Record<string, string | string[] | undefined>;
 export type Input = Record<string, unknown>;
 
 const MAX_REPORTED = 10;
@@ -82,26 +83,12 @@ export function compilePattern(pattern: string): RegExp {
 }
 
 /** Shapes whose model pattern is replaced by refstore (see header comment). */
-const PATTERN_OVERRIDES: Record<string, { re: RegExp; describe: string }> = {
+const PATTERN_OVERRIDES: Record<string, { test: (s: string) => boolean; describe: string }> = {
   Range: {
-    re: /^bytes=(?:[0-9]+-[0-9]*|-[0-9]+)$/i,
+    test: isByteRange,
     describe: "Member must be a single byte range: bytes=<first>-<last>, bytes=<first>- or bytes=-<suffix>",
   },
 };
-
-export type ByteRange = { first: number; last?: number } | { suffix: number };
-
-/**
- * Parse a Range header value that passed validation: `bytes=a-b` → {first:a, last:b},
- * `bytes=a-` → {first:a}, `bytes=-n` → {suffix:n}. Returns undefined for anything else.
- * (Satisfiability — a ≤ b, inside the part — is for the caller to judge.)
- */
-export function parseByteRange(value: string): ByteRange | undefined {
-  const m = /^bytes=(?:([0-9]+)-([0-9]*)|-([0-9]+))$/i.exec(value.trim());
-  if (!m) return undefined;
-  if (m[3] !== undefined) return { suffix: Number(m[3]) };
-  return m[2] === "" ? { first: Number(m[1]) } : { first: Number(m[1]), last: Number(m[2]) };
-}
 
 // ---------------------------------------------------------------------------------------------
 // timestamps
@@ -141,13 +128,6 @@ export function parseRfc3339(s: string): Date | undefined {
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
-
-function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  // defineProperty so that a key like "__proto__" (a legal tag key) stays a plain own property
-  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
-}
-
 /** Length in Unicode code points. */
 export function codePointLength(s: string): number {
   let n = s.length;
@@ -181,7 +161,7 @@ class Problems {
     if (n === 0) return;
     const shown = this.list.slice(0, MAX_REPORTED);
     const more = n > MAX_REPORTED ? `; (${n - MAX_REPORTED} more)` : "";
-    throw new ServiceError(
+    throw new AwsError(
       "ValidationException",
       `${n} validation error${n === 1 ? "" : "s"} detected: ${shown.join("; ")}${more}`,
     );
@@ -341,7 +321,7 @@ function checkString(s: string, shapeName: string, shape: Shape, path: string, p
   }
   const override = PATTERN_OVERRIDES[shapeName];
   if (override) {
-    if (!override.re.test(s)) p.add(path, override.describe);
+    if (!override.test(s)) p.add(path, override.describe);
   } else if (shape.pattern !== undefined && !compilePattern(shape.pattern).test(s)) {
     p.add(path, `Member must satisfy regular expression pattern: ${shape.pattern}`);
   }
@@ -429,21 +409,6 @@ export function validateInput(shapeName: string, input: Record<string, unknown>)
 // ---------------------------------------------------------------------------------------------
 // the request
 
-function headerValue(headers: HeaderBag, name: string): string | undefined {
-  const want = name.toLowerCase();
-  let v = headers[want];
-  if (v === undefined) {
-    for (const k of Object.keys(headers)) {
-      if (k.toLowerCase() === want) {
-        v = headers[k];
-        break;
-      }
-    }
-  }
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(",") : v;
-}
-
 function parseQuery(rawQuery: string): URLSearchParams {
   return new URLSearchParams(rawQuery.startsWith("?") ? rawQuery.slice(1) : rawQuery);
 }
@@ -456,9 +421,9 @@ function parseJsonBody(body: Buffer | Uint8Array | string | undefined): Record<s
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new ServiceError("ValidationException", "request body is not valid JSON");
+    throw new AwsError("ValidationException", "request body is not valid JSON");
   }
-  if (!isPlainObject(parsed)) throw new ServiceError("ValidationException", "request body must be a JSON object");
+  if (!isPlainObject(parsed)) throw new AwsError("ValidationException", "request body must be a JSON object");
   return parsed;
 }
 
@@ -472,7 +437,7 @@ function parseJsonBody(body: Buffer | Uint8Array | string | undefined): Record<s
  * @param body       raw request body (empty = {})
  * @returns          input object keyed by member name: strings, numbers, booleans, Date (timestamps),
  *                   Buffer (blobs), arrays, plain objects. Absent optional members are absent.
- * @throws           ServiceError ValidationException (400) — never anything else for bad input
+ * @throws           AwsError ValidationException (400) — never anything else for bad input
  */
 export function parseRequest(
   operation: Operation | string,

@@ -4,7 +4,8 @@
 // The Host header plays no part.
 
 import { model, type Operation } from "./model.js";
-import { ServiceError } from "./errors.js";
+import { AwsError } from "./errors.js";
+import { splitUrl } from "./wire.js";
 
 export interface RouteMatch {
   /** operation name, e.g. "GetReference" (parseRequest/serializeOutput accept it directly) */
@@ -85,28 +86,13 @@ function decodeLabel(name: string, raw: string): string {
   try {
     return decodeURIComponent(raw);
   } catch {
-    throw new ServiceError("ValidationException", `Value at '${name}' is not valid percent-encoding`);
+    throw new AwsError("ValidationException", `Value at '${name}' is not valid percent-encoding`);
   }
-}
-
-/** Split a raw request target ("/a/b?x=1", or absolute-form "http://h/a/b?x=1") into path + query. */
-export function splitUrl(rawUrl: string): { rawPath: string; rawQuery: string } {
-  let url = rawUrl || "/";
-  if (!url.startsWith("/")) {
-    // absolute-form request target (proxies): drop scheme and authority
-    const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(url);
-    url = m ? url.slice(m[0].length) || "/" : "/" + url;
-    if (!url.startsWith("/")) url = "/" + url;
-  }
-  const hash = url.indexOf("#");
-  if (hash >= 0) url = url.slice(0, hash);
-  const q = url.indexOf("?");
-  return q < 0 ? { rawPath: url, rawQuery: "" } : { rawPath: url.slice(0, q), rawQuery: url.slice(q + 1) };
 }
 
 /**
  * Find the operation for `method` + raw request target (path with optional query, as in Node's
- * `req.url`). Throws ServiceError UnknownOperationException (404) when nothing matches — also
+ * `req.url`). Throws AwsError UnknownOperationException (404) when nothing matches — also
  * when the path is known but the method is not (the message says which methods the path takes),
  * and ValidationException (400) when a label is not valid percent-encoding.
  */
@@ -128,10 +114,10 @@ export function route(method: string, rawUrl: string): RouteMatch {
   }
   const shown = rawPath.length > 200 ? rawPath.slice(0, 200) + "…" : rawPath;
   if (otherMethods.size > 0) {
-    throw new ServiceError(
+    throw new AwsError(
       "UnknownOperationException",
       `No operation matches ${m} ${shown} (this path accepts ${[...otherMethods].sort().join(", ")})`,
     );
   }
-  throw new ServiceError("UnknownOperationException", `No operation matches ${m} ${shown}`);
+  throw new AwsError("UnknownOperationException", `No operation matches ${m} ${shown}`);
 }

@@ -2,11 +2,11 @@
 //
 // serializeOutput(op, output):
 //  * status = the operation's http.responseCode (200; 204 for TagResource/UntagResource), unless
-//    the output carries `$status` (see below).
+//    the handler set another (`extra.status`).
 //  * Only modelled members are written, recursively; undefined/null are dropped.
 //  * Timestamps: Date, epoch-milliseconds number, or a parseable date string → ISO-8601 UTC with
 //    milliseconds ("2024-05-01T12:34:56.789Z").
-//  * Required list/map members that are absent are written as []/{} (API.md §3.6: referenceStores,
+//  * Required list/map members that are absent are written as []/{} (as AWS answers: referenceStores,
 //    references, sources, tags), and so are absent top-level list members of the output (importJobs).
 //  * Members bound to headers (location "header") become response headers; none in this model.
 //  * 204 → no body and no Content-Type. Otherwise `Content-Type: application/json` and a JSON body
@@ -15,13 +15,11 @@
 //    body as is — a Node Readable (passed through), Buffer/Uint8Array or string — with
 //    `Content-Type: application/octet-stream`; a missing payload is an empty body.
 //
-// Output-object conventions for the service layer (these keys never reach the JSON body):
-//  * `$headers`: Record<string, string | number> — extra HTTP response headers added verbatim,
-//    e.g. { "Content-Length": 1024, "Content-Range": "bytes 0-1023/5000" } for GetReference.
-//  * `$status`: number — overrides the status code (e.g. 206 for a GetReference range answer;
-//    both SDKs accept any 2xx).
+// What the model does not say (GetReference's Content-Length and Content-Range, a 206 for a
+// range) the handler puts in `extra`: headers added verbatim (replacing a computed one
+// case-insensitively), and the status.
 //
-// serializeError(err): ServiceError → its status, `x-amzn-ErrorType: <code>`, JSON body
+// serializeError(err): AwsError → its status, `x-amzn-ErrorType: <code>`, JSON body
 // {"message": "..."}; a framework error carrying statusCode 413 → PayloadTooLargeException, other
 // framework 4xx (statusCode/status 400–499) → 400 ValidationException; anything else → 500
 // InternalServerException with a generic message (never the internal error text).
@@ -29,21 +27,22 @@
 
 import type { Readable } from "node:stream";
 import { getOperation, getShape, type Operation, type Shape } from "./model.js";
-import { ServiceError } from "./errors.js";
+import { AwsError } from "./errors.js";
+import { hasOwn, setOwn } from "./wire.js";
 
 export type ResponseBody = string | Buffer | Uint8Array | Readable | undefined;
+
+/** Headers and status a handler adds to what the model says (see the header comment). */
+export interface ResponseExtra {
+  headers?: Record<string, string | number | undefined>;
+  status?: number;
+}
 
 export interface SerializedResponse {
   status: number;
   headers: Record<string, string>;
   /** JSON text, raw bytes, a stream (GetReference), or undefined (no body, e.g. 204) */
   body: ResponseBody;
-}
-
-const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
-
-function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
-  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
 }
 
 /** Date | epoch-ms number | date string → "YYYY-MM-DDTHH:MM:SS.sssZ". */
@@ -220,7 +219,11 @@ function headerText(v: unknown, shape: Shape): string {
 /**
  * Serialize an operation's output object (as returned by a service handler) into an HTTP response.
  */
-export function serializeOutput(operation: Operation | string, output: Record<string, unknown> | undefined | null): SerializedResponse {
+export function serializeOutput(
+  operation: Operation | string,
+  output: object | undefined | null,
+  extra?: ResponseExtra,
+): SerializedResponse {
   const op = typeof operation === "string" ? getOperation(operation) : operation;
   const out = (output ?? {}) as Record<string, unknown>;
   let status = op.http.responseCode ?? 200;
@@ -271,16 +274,15 @@ export function serializeOutput(operation: Operation | string, output: Record<st
     body = "{}";
   }
 
-  if (typeof out.$status === "number" && Number.isInteger(out.$status)) status = out.$status;
+  if (extra?.status !== undefined) status = extra.status;
   if (status === 204 || status === 304) {
     body = undefined;
     contentType = undefined;
   }
   if (contentType) headers["Content-Type"] = contentType;
 
-  const extra = out.$headers;
-  if (extra && typeof extra === "object") {
-    for (const [k, v] of Object.entries(extra as Record<string, unknown>)) {
+  if (extra?.headers) {
+    for (const [k, v] of Object.entries(extra.headers)) {
       if (v === undefined || v === null) continue;
       // replace case-insensitively (e.g. a caller-supplied content-type)
       for (const existing of Object.keys(headers)) if (existing.toLowerCase() === k.toLowerCase()) delete headers[existing];
@@ -301,14 +303,14 @@ function frameworkStatus(err: unknown): number | undefined {
 const GENERIC_500 = "An internal error occurred. Please try again later.";
 
 /**
- * Serialize any thrown value as an AWS restJson1 error response. Only ServiceError keeps its code
+ * Serialize any thrown value as an AWS restJson1 error response. Only AwsError keeps its code
  * and message; everything else becomes 500 InternalServerException with a generic message.
  */
 export function serializeError(err: unknown): SerializedResponse & { body: string; code: string } {
   let code: string;
   let status: number;
   let message: string;
-  if (err instanceof ServiceError) {
+  if (err instanceof AwsError) {
     code = err.code;
     status = err.status;
     message = err.message;

@@ -1,4 +1,4 @@
-// AWS Signature Version 4 verification (API.md §5) — header auth and presigned query-string auth.
+// AWS Signature Version 4 verification — header auth and presigned query-string auth.
 //
 // The received request is re-signed with @smithy/signature-v4 (the signer the JS SDK uses) and the
 // signatures are compared in constant time:
@@ -14,7 +14,7 @@
 //     signing keys are cached by the signer per (secret, date, region, service, token), so a
 //     verification costs a few small HMACs (well under 1 ms).
 //
-// Failure → ServiceError (all 403):
+// Failure → AwsError (all 403):
 //   no Authorization header and no X-Amz-* query auth     MissingAuthenticationTokenException
 //   malformed Authorization header / presign parameters   IncompleteSignatureException
 //   unknown access key id                                  UnrecognizedClientException
@@ -29,12 +29,12 @@
 import { createHash, createHmac, timingSafeEqual, type Hash, type Hmac } from "node:crypto";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { HttpRequest } from "@smithy/protocol-http";
-import { ServiceError } from "./errors.js";
+import { AwsError } from "./errors.js";
+import { hasOwn, headerValue, setOwn, splitUrl, type HeaderBag } from "./wire.js";
 
 // ---------------------------------------------------------------------------------------------
 // types
 
-export type HeaderBag = Record<string, string | string[] | undefined>;
 
 export interface SigV4Request {
   method: string;
@@ -123,8 +123,8 @@ const Sha256 = NodeSha256 as unknown as Sha256Ctor;
 // ---------------------------------------------------------------------------------------------
 // helpers
 
-function fail(code: ConstructorParameters<typeof ServiceError>[0], message: string): never {
-  throw new ServiceError(code, message);
+function fail(code: ConstructorParameters<typeof AwsError>[0], message: string): never {
+  throw new AwsError(code, message);
 }
 
 const SIG_MISMATCH =
@@ -145,39 +145,12 @@ export function formatAmzDate(d: Date): string {
   return d.toISOString().replace(/[-:]/g, "").replace(/\.\d{3}/, "");
 }
 
-function header(headers: HeaderBag, name: string): string | undefined {
-  let v = headers[name];
-  if (v === undefined) {
-    for (const k of Object.keys(headers)) {
-      if (k.toLowerCase() === name) {
-        v = headers[k];
-        break;
-      }
-    }
-  }
-  if (v === undefined) return undefined;
-  return Array.isArray(v) ? v.join(",") : v;
-}
-
-function splitUrl(url: string): { path: string; rawQuery: string } {
-  let u = url || "/";
-  if (!u.startsWith("/")) {
-    const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/.exec(u);
-    u = m ? u.slice(m[0].length) || "/" : "/" + u;
-  }
-  const h = u.indexOf("#");
-  if (h >= 0) u = u.slice(0, h);
-  const q = u.indexOf("?");
-  return q < 0 ? { path: u, rawQuery: "" } : { path: u.slice(0, q), rawQuery: u.slice(q + 1) };
-}
-
 function queryObject(params: URLSearchParams, skip?: Set<string>): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [k, v] of params) {
     if (skip?.has(k)) continue;
-    const prev = Object.prototype.hasOwnProperty.call(out, k) ? out[k] : undefined;
-    const value = prev === undefined ? v : ([] as string[]).concat(prev, v);
-    Object.defineProperty(out, k, { value, enumerable: true, writable: true, configurable: true });
+    const prev = hasOwn(out, k) ? out[k] : undefined;
+    setOwn(out, k, prev === undefined ? v : ([] as string[]).concat(prev, v));
   }
   return out;
 }
@@ -240,7 +213,7 @@ function checkSkew(date: Date, now: Date, maxSkewMs: number, raw: string): void 
 function signedHeaderBag(req: SigV4Request, signed: string[]): Record<string, string> {
   const out: Record<string, string> = {};
   for (const h of signed) {
-    const v = header(req.headers, h);
+    const v = headerValue(req.headers, h);
     if (v === undefined) fail("InvalidSignatureException", SIG_MISMATCH);
     out[h] = v;
   }
@@ -269,7 +242,7 @@ function makeSigner(service: string, region: string, accessKeyId: string, secret
  * @param lookup  access key id → { secretAccessKey, accountId } or undefined (may be async)
  * @param now     the server's clock (for skew / expiry checks)
  * @returns       who signed: { accountId, accessKeyId, region, sessionToken?, presigned }
- * @throws        ServiceError (403 codes, see the file header)
+ * @throws        AwsError (403 codes, see the file header)
  */
 export async function verifySigV4(
   req: SigV4Request,
@@ -280,8 +253,8 @@ export async function verifySigV4(
 ): Promise<VerifiedCaller> {
   const service = options.service ?? DEFAULT_SERVICE;
   const maxSkewMs = options.maxSkewMs ?? DEFAULT_SKEW_MS;
-  const auth = header(req.headers, "authorization");
-  const { path, rawQuery } = splitUrl(req.url);
+  const auth = headerValue(req.headers, "authorization");
+  const { rawPath: path, rawQuery } = splitUrl(req.url);
   if (auth === undefined || auth.trim() === "") {
     const params = new URLSearchParams(rawQuery);
     if (params.has("X-Amz-Algorithm") || params.has("X-Amz-Signature") || params.has("X-Amz-Credential")) {
@@ -315,7 +288,7 @@ export async function verifySigV4(
   if (!/^[0-9a-f]{64}$/.test(signature)) fail("IncompleteSignatureException", "Authorization header has a malformed 'Signature' parameter.");
   const signed = signedList.split(";");
   if (!signed.includes("host")) fail("IncompleteSignatureException", "'Host' must be a 'SignedHeader' in the AWS Authorization.");
-  const rawDate = header(req.headers, "x-amz-date");
+  const rawDate = headerValue(req.headers, "x-amz-date");
   const date = parseAmzDate(rawDate);
   if (!date) fail("IncompleteSignatureException", "Authorization header requires existence of a valid 'X-Amz-Date' header.");
 
@@ -327,7 +300,7 @@ export async function verifySigV4(
   checkSkew(date, now, maxSkewMs, rawDate!);
 
   // the signer trusts a present x-amz-content-sha256: check it against the body ourselves
-  const claimed = header(req.headers, SHA256_HEADER);
+  const claimed = headerValue(req.headers, SHA256_HEADER);
   if (claimed !== undefined && claimed !== sha256Hex(body)) {
     fail("InvalidSignatureException", "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
@@ -352,8 +325,8 @@ export async function verifySigV4(
     accountId: cred.accountId,
     accessKeyId: scope.accessKeyId,
     region: scope.region,
-    ...(header(req.headers, "x-amz-security-token") !== undefined
-      ? { sessionToken: header(req.headers, "x-amz-security-token") }
+    ...(headerValue(req.headers, "x-amz-security-token") !== undefined
+      ? { sessionToken: headerValue(req.headers, "x-amz-security-token") }
       : {}),
     presigned: false,
   };

@@ -18,7 +18,7 @@ import {
   ResourceNotFoundException,
   ValidationException,
 } from "@aws-sdk/client-omics";
-import { ServiceError } from "../../../src/api/aws/errors.js";
+import { AwsError } from "../../../src/api/aws/errors.js";
 import { parseRequest } from "../../../src/api/aws/parse.js";
 import { route } from "../../../src/api/aws/router.js";
 import { serializeError, serializeOutput } from "../../../src/api/aws/serialize.js";
@@ -31,12 +31,12 @@ const seen: { op: string; input: Record<string, unknown>; account: string }[] = 
 const service: Record<string, (input: Record<string, unknown>) => Out> = {
   CreateReferenceStore: (i) => ({ id: "1234567890", arn: STORE_ARN, name: i.name, creationTime: new Date("2024-05-01T12:34:56.789Z"), internal: 1 }),
   GetReferenceStore: (i) => {
-    if (i.id === "9999999999") throw new ServiceError("ResourceNotFoundException", `Reference store ${i.id} not found`);
+    if (i.id === "9999999999") throw new AwsError("ResourceNotFoundException", `Reference store ${i.id} not found`);
     if (i.id === "8888888888") throw new Error("database exploded at /var/lib/secret");
     return { id: i.id, arn: STORE_ARN, creationTime: 1714566896789 };
   },
   ListReferenceStores: () => ({}),
-  GetReference: () => ({ payload: Readable.from([Buffer.from("ACGT")]), $headers: { "Content-Length": 4 } }),
+  GetReference: () => ({ payload: Readable.from([Buffer.from("ACGT")]) }),
   TagResource: () => ({}),
   UntagResource: () => ({}),
   ListTagsForResource: () => ({ tags: { a: "b" } }),

@@ -1,15 +1,16 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { route, routeTable, splitUrl } from "../../../src/api/aws/router.js";
-import { ServiceError } from "../../../src/api/aws/errors.js";
+import { route, routeTable } from "../../../src/api/aws/router.js";
+import { splitUrl } from "../../../src/api/aws/wire.js";
+import { AwsError } from "../../../src/api/aws/errors.js";
 import { awsOperationNames, operationNames, getOperation } from "../../../src/api/aws/model.js";
 import { captureAll, STORE_ARN, REF_ARN } from "./sdk-capture.js";
 
-function rejects(fn: () => unknown, code: string, re?: RegExp): ServiceError {
+function rejects(fn: () => unknown, code: string, re?: RegExp): AwsError {
   try {
     fn();
   } catch (e) {
-    assert.ok(e instanceof ServiceError, `expected ServiceError, got ${String(e)}`);
+    assert.ok(e instanceof AwsError, `expected AwsError, got ${String(e)}`);
     assert.equal(e.code, code);
     if (re) assert.match(e.message, re);
     return e;

@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Readable } from "node:stream";
 import { serializeOutput, serializeError, formatTimestamp } from "../../../src/api/aws/serialize.js";
-import { ServiceError } from "../../../src/api/aws/errors.js";
+import { AwsError } from "../../../src/api/aws/errors.js";
 
 const json = (b: unknown) => JSON.parse(String(b));
 
@@ -106,22 +106,22 @@ test("empty outputs with 200 → {}", () => {
   }
 });
 
-test("GetReference: streaming payload passed through, $headers and $status honoured", () => {
+test("GetReference: streaming payload passed through, extra headers and status honoured", () => {
   const stream = Readable.from([Buffer.from("ACGT")]);
-  const r = serializeOutput("GetReference", { payload: stream, $headers: { "Content-Length": 4, "Content-Range": "bytes 0-3/100", "x-none": undefined } });
+  const r = serializeOutput("GetReference", { payload: stream }, { headers: { "Content-Length": 4, "Content-Range": "bytes 0-3/100", "x-none": undefined } });
   assert.equal(r.status, 200);
   assert.equal(r.body, stream);
   assert.equal(r.headers["Content-Type"], "application/octet-stream");
   assert.equal(r.headers["Content-Length"], "4");
   assert.equal(r.headers["Content-Range"], "bytes 0-3/100");
   assert.ok(!("x-none" in r.headers));
-  const r2 = serializeOutput("GetReference", { payload: Buffer.from("AC"), $status: 206 });
+  const r2 = serializeOutput("GetReference", { payload: Buffer.from("AC") }, { status: 206 });
   assert.equal(r2.status, 206);
   assert.deepEqual(r2.body, Buffer.from("AC"));
   const r3 = serializeOutput("GetReference", {});
   assert.deepEqual(r3.body, Buffer.alloc(0));
-  // $headers replaces a computed header case-insensitively
-  const r4 = serializeOutput("GetReference", { payload: "x", $headers: { "content-type": "text/plain" } });
+  // an extra header replaces a computed one case-insensitively
+  const r4 = serializeOutput("GetReference", { payload: "x" }, { headers: { "content-type": "text/plain" } });
   assert.equal(r4.headers["content-type"], "text/plain");
   assert.equal(r4.headers["Content-Type"], undefined);
 });
@@ -132,15 +132,15 @@ test("extension operation serializes like GetReferenceImportJob", () => {
   assert.deepEqual(Object.keys(json(r.body)).sort(), ["creationTime", "id", "referenceStoreId", "roleArn", "sources", "status"]);
 });
 
-test("serializeError: ServiceError → its status, x-amzn-ErrorType, {message}", () => {
-  const r = serializeError(new ServiceError("ResourceNotFoundException", "Reference store 1234567890 not found"));
+test("serializeError: AwsError → its status, x-amzn-ErrorType, {message}", () => {
+  const r = serializeError(new AwsError("ResourceNotFoundException", "Reference store 1234567890 not found"));
   assert.equal(r.status, 404);
   assert.equal(r.headers["x-amzn-ErrorType"], "ResourceNotFoundException");
   assert.equal(r.headers["Content-Type"], "application/json");
   assert.deepEqual(JSON.parse(r.body), { message: "Reference store 1234567890 not found" });
-  assert.equal(serializeError(new ServiceError("ServiceQuotaExceededException", "q")).status, 402);
-  assert.equal(serializeError(new ServiceError("RangeNotSatisfiableException", "r")).status, 416);
-  assert.equal(serializeError(new ServiceError("InvalidSignatureException", "s")).status, 403);
+  assert.equal(serializeError(new AwsError("ServiceQuotaExceededException", "q")).status, 402);
+  assert.equal(serializeError(new AwsError("RangeNotSatisfiableException", "r")).status, 416);
+  assert.equal(serializeError(new AwsError("InvalidSignatureException", "s")).status, 403);
 });
 
 test("serializeError: anything else → 500 InternalServerException, generic message, JSON body", () => {

@@ -4,7 +4,7 @@ import { SignatureV4 } from "@smithy/signature-v4";
 import { HttpRequest } from "@smithy/protocol-http";
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { verifySigV4, presignUrl, parseAmzDate, type CredentialLookup, type SigV4Request } from "../../../src/api/aws/sigv4.js";
-import { ServiceError } from "../../../src/api/aws/errors.js";
+import { AwsError } from "../../../src/api/aws/errors.js";
 import { captureAll, toWire, ACCESS_KEY_ID, SECRET, ACCOUNT, REF_ARN, type CapturedRequest } from "./sdk-capture.js";
 
 const lookup: CredentialLookup = (akid) => (akid === ACCESS_KEY_ID ? { secretAccessKey: SECRET, accountId: ACCOUNT } : undefined);
@@ -13,11 +13,11 @@ function dateOf(r: { headers: Record<string, string> }): Date {
   return parseAmzDate(r.headers["x-amz-date"])!;
 }
 
-async function rejects(p: Promise<unknown>, code: string, re?: RegExp): Promise<ServiceError> {
+async function rejects(p: Promise<unknown>, code: string, re?: RegExp): Promise<AwsError> {
   try {
     await p;
   } catch (e) {
-    assert.ok(e instanceof ServiceError, `expected ServiceError, got ${String(e)}`);
+    assert.ok(e instanceof AwsError, `expected AwsError, got ${String(e)}`);
     assert.equal(e.code, code, e.message);
     assert.equal(e.status, 403);
     if (re) assert.match(e.message, re);

@@ -1,0 +1,83 @@
+// The domain's records as the AWS outputs show them: ARNs, the model's member names, and only
+// the members the model has (the serialiser drops anything else, but views state it first).
+
+import type { JobRecord, JobSummary, ReferenceRecord, StoreRecord } from "../../catalog/types.js";
+import type { PartGeometry } from "../../service/references.js";
+import { referenceArn, storeArn } from "./arns.js";
+import type { Output } from "./types.js";
+
+type StoreView = Output<"GetReferenceStore">;
+type JobView = Output<"GetReferenceImportJob">;
+type JobListItem = NonNullable<Output<"ListReferenceImportJobs">["importJobs"]>[number];
+type ReferenceListItem = NonNullable<Output<"ListReferences">["references"]>[number];
+
+export function storeView(region: string, s: StoreRecord): StoreView {
+  return {
+    id: s.id,
+    arn: storeArn(region, s.account, s.id),
+    name: s.name,
+    description: s.description,
+    sseConfig: s.sseConfig as StoreView["sseConfig"],
+    creationTime: s.creationTime,
+  };
+}
+
+export function jobSummaryView(j: JobSummary): JobListItem {
+  return {
+    id: j.id,
+    referenceStoreId: j.storeId,
+    roleArn: j.roleArn,
+    status: j.status,
+    creationTime: j.creationTime,
+    completionTime: j.completionTime,
+  };
+}
+
+export function jobView(j: JobRecord): JobView {
+  return {
+    ...jobSummaryView(j),
+    statusMessage: j.statusMessage,
+    sources: j.sources.map((s) => ({
+      sourceFile: s.sourceFile,
+      status: s.status,
+      statusMessage: s.statusMessage,
+      name: s.name,
+      description: s.description,
+      tags: s.tags,
+      referenceId: s.referenceId,
+    })),
+  };
+}
+
+/** StartReferenceImportJob answers with the job's head only. */
+export function startedJobView(j: JobRecord): Output<"StartReferenceImportJob"> {
+  return { id: j.id, referenceStoreId: j.storeId, roleArn: j.roleArn, status: j.status, creationTime: j.creationTime };
+}
+
+export function referenceListView(region: string, account: string, r: ReferenceRecord): ReferenceListItem {
+  return {
+    id: r.id,
+    arn: referenceArn(region, account, r.storeId, r.id),
+    referenceStoreId: r.storeId,
+    md5: r.md5,
+    status: r.status,
+    name: r.name,
+    description: r.description,
+    creationTime: r.creationTime,
+    updateTime: r.updateTime,
+  };
+}
+
+export function referenceMetadataView(
+  region: string,
+  account: string,
+  r: ReferenceRecord,
+  geometry: (f: ReferenceRecord["source"]) => PartGeometry,
+): Output<"GetReferenceMetadata"> {
+  return {
+    ...referenceListView(region, account, r),
+    files: { source: geometry(r.source), index: geometry(r.index) },
+    creationType: "IMPORT",
+    creationJobId: r.creationJobId,
+  };
+}
