@@ -143,8 +143,9 @@ async function startProc(
   env: Record<string, string>,
   nodeArgs: string[] = [],
 ): Promise<Proc> {
-  const port = role === "worker" ? undefined : await freePort();
-  const argv = [...nodeArgs, CLI, "serve", "--role", role, ...(port ? ["--port", String(port)] : [])];
+  // every role listens (workers serve /health, /ready, /metrics), so each process gets a port
+  const port = await freePort();
+  const argv = [...nodeArgs, CLI, "serve", "--role", role, "--port", String(port)];
   const child = track(
     spawn(process.execPath, argv, {
       env: {

@@ -1,4 +1,4 @@
-// npm run bench:list [-- --jobs 1000000] [-- --backend sqlite|postgres] [-- --profile <dir>]
+// npm run bench:list [-- --jobs 1000000] [-- --backend sqlite|postgres] [-- --profile <dir>] [-- --cli <main.js>]
 //
 // ListReferenceImportJobs at scale: loads N jobs into one store, starts a real refstore API
 // process, and measures over HTTP with SigV4-signed requests:
@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { HttpRequest } from "@smithy/protocol-http";
@@ -34,7 +34,8 @@ const SECONDS = Number(arg("seconds", "5"));
 const CONCURRENCY = Number(arg("concurrency", "8"));
 // --profile <dir>: the API process writes a V8 CPU profile (.cpuprofile) there when it stops
 const PROFILE = args.includes("--profile") ? arg("profile", "bench-profiles") : undefined;
-const CLI = join(dirname(fileURLToPath(import.meta.url)), "../src/cli/main.js");
+// --cli <path>: another build's dist/src/cli/main.js as the server (A/B runs of a change)
+const CLI = resolve(arg("cli", join(dirname(fileURLToPath(import.meta.url)), "../src/cli/main.js")));
 const STORE = "1000000001";
 const T0 = Date.parse("2024-01-01T00:00:00Z");
 
@@ -225,7 +226,8 @@ async function main() {
     const brps = await throughput(bport, page1);
 
     const f = (n: number) => n.toFixed(2);
-    console.log(`\nListReferenceImportJobs, ${JOBS.toLocaleString()} jobs in one store, filter status=COMPLETED, page of 100, ${BACKEND} catalog`);
+    console.log(`\nserver: ${CLI}`);
+    console.log(`ListReferenceImportJobs, ${JOBS.toLocaleString()} jobs in one store, filter status=COMPLETED, page of 100, ${BACKEND} catalog`);
     console.log(`(${SAMPLES} sequential requests per row, the two refstore rows interleaved; throughput: ${CONCURRENCY} keep-alive connections for ${SECONDS} s; response ${l1.bytes} bytes)\n`);
     console.log("| server | p50 ms | p99 ms | requests/s |");
     console.log("|---|---:|---:|---:|");

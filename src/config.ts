@@ -51,6 +51,8 @@ export interface Config {
   logLevel: string;
   /** how often an idle worker looks for work when no notification arrives (ms) */
   pollMs: number;
+  /** GET /metrics (REFSTORE_METRICS=off removes it) */
+  metrics: boolean;
 }
 
 export const DEV_CREDENTIAL: Credential = {
@@ -64,6 +66,13 @@ const int = (name: string, v: string | undefined, def: number, min = 0): number 
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}"`);
   return n;
+};
+
+const onOff = (name: string, v: string | undefined, def: boolean): boolean => {
+  if (v === undefined || v === "") return def;
+  if (v === "on") return true;
+  if (v === "off") return false;
+  throw new Error(`${name} must be on or off, got "${v}"`);
 };
 
 function readCredentials(env: NodeJS.ProcessEnv): { list: Credential[]; dev: boolean } {
@@ -142,6 +151,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     partSize: int("REFSTORE_PART_SIZE", env.REFSTORE_PART_SIZE, 104857600, 1),
     logLevel: env.REFSTORE_LOG_LEVEL ?? "info",
     pollMs: int("REFSTORE_POLL_MS", env.REFSTORE_POLL_MS, 100, 1),
+    metrics: onOff("REFSTORE_METRICS", env.REFSTORE_METRICS, true),
   };
   return { ...config, ...overrides };
 }

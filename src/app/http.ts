@@ -1,21 +1,37 @@
 // The HTTP face of a process: a fastify root that registers each API as an encapsulated plugin,
-// writes one access-log line per request, and closes cleanly. Adding an API is one folder under
-// src/api/ and one register() line here.
+// emits one "request" event per answered request (the access log and the metrics hang off it),
+// and closes cleanly. Adding an API is one folder under src/api/ and one register() line here.
 
 import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
 import Fastify, { LogController } from "fastify";
 import type { Logger } from "pino";
 import { awsApi, MAX_BODY_BYTES } from "../api/aws/plugin.js";
 import type { CredentialLookup } from "../api/aws/sigv4.js";
+import { opsApi, type OpsOptions } from "../api/ops/plugin.js";
 import "../api/request-info.js";
 import type { Credential } from "../config.js";
 import type { Service } from "../service/index.js";
 
+/** One answered request, as the access log and the metrics see it. */
+export interface RequestDone {
+  requestId: string;
+  api: string;
+  /** AWS operation, or the route template of other APIs; undefined when nothing matched */
+  operation?: string;
+  method: string;
+  status: number;
+  seconds: number;
+  account?: string;
+}
+
 export interface HttpOptions {
-  service: Service;
+  log: Logger;
+  /** the domain, for the APIs (absent on a worker-only process: it serves ops routes only) */
+  service?: Service;
   credentials: Credential[];
   region: string;
-  log: Logger;
+  ops: OpsOptions;
 }
 
 export function credentialLookup(credentials: Credential[]): CredentialLookup {
@@ -39,26 +55,42 @@ export async function buildHttp(opts: HttpOptions) {
   });
   app.decorateRequest("info", null);
 
-  // One line per request, at info: operation or route, status, milliseconds, account, and (as
-  // fastify's reqId binding) the request id — for AWS the x-amzn-RequestId the client got.
+  const events = new EventEmitter<{ request: [RequestDone] }>();
   app.addHook("onResponse", async (req, reply) => {
-    if (!log.isLevelEnabled("info")) return;
+    if (events.listenerCount("request") === 0) return;
     const info = req.info;
-    req.log.info(
-      {
-        api: info?.api,
-        operation: info?.operation ?? req.routeOptions.url,
-        method: req.method,
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime * 100) / 100,
-        account: info?.account,
-      },
-      "request",
-    );
+    events.emit("request", {
+      requestId: req.id,
+      api: info?.api ?? "none",
+      operation: info?.operation ?? req.routeOptions.url,
+      method: req.method,
+      status: reply.statusCode,
+      seconds: reply.elapsedTime / 1000,
+      account: info?.account,
+    });
   });
+  // The access log: one line per request at info, with (as fastify's reqId binding) the request
+  // id — for AWS the x-amzn-RequestId the client got.
+  if (log.isLevelEnabled("info"))
+    events.on("request", (e) =>
+      log.info(
+        {
+          reqId: e.requestId,
+          api: e.api,
+          operation: e.operation,
+          method: e.method,
+          status: e.status,
+          ms: Math.round(e.seconds * 100_000) / 100,
+          account: e.account,
+        },
+        "request",
+      ),
+    );
 
-  await app.register(awsApi, { service: opts.service, credentials: credentialLookup(opts.credentials), region: opts.region });
-  return app;
+  await app.register(opsApi, opts.ops);
+  if (opts.service)
+    await app.register(awsApi, { service: opts.service, credentials: credentialLookup(opts.credentials), region: opts.region });
+  return { app, events };
 }
 
-export type HttpApp = Awaited<ReturnType<typeof buildHttp>>;
+export type HttpApp = Awaited<ReturnType<typeof buildHttp>>["app"];

@@ -12,6 +12,7 @@ import type { Config } from "../config.js";
 import { ImportWorker } from "../jobs/worker.js";
 import { Clock, createService } from "../service/index.js";
 import { buildHttp, type HttpApp } from "./http.js";
+import { Metrics } from "./metrics.js";
 
 export interface Refstore {
   config: Config;
@@ -19,7 +20,7 @@ export interface Refstore {
   blobs: BlobStore;
   app?: HttpApp;
   worker?: ImportWorker;
-  /** base URL of the HTTP API (role api/all), e.g. http://127.0.0.1:8470 */
+  /** base URL of the process's HTTP listener (APIs on roles api/all; /health, /ready, /metrics on all), e.g. http://127.0.0.1:8470 */
   url?: string;
   log: Logger;
   close(): Promise<void>;
@@ -76,20 +77,36 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
     closers.push(async () => sources.close());
   }
 
-  if (config.role === "api" || config.role === "all") {
-    const service = createService({
-      catalog,
-      blobs,
-      clock,
-      settings: { maxStoresPerAccount: config.maxStoresPerAccount, partSize: config.partSize, tokenSecret: config.tokenSecret },
-    });
-    const app = await buildHttp({ service, credentials: config.credentials, region: config.region, log: logger });
-    await app.listen({ host: config.host, port: config.port });
-    const addr = app.server.address();
-    const port = typeof addr === "object" && addr ? addr.port : config.port;
-    refstore.app = app;
-    refstore.url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
-    logger.info({ url: refstore.url, role: config.role }, "refstore listening");
-  }
+  const metrics = config.metrics ? new Metrics(catalog) : undefined;
+  if (metrics && refstore.worker) metrics.watchWorker(refstore.worker);
+
+  // Every role listens: API roles serve the APIs, and every process serves /health, /ready and
+  // /metrics (a worker-only process serves nothing else).
+  const serveApi = config.role === "api" || config.role === "all";
+  const service = serveApi
+    ? createService({
+        catalog,
+        blobs,
+        clock,
+        settings: { maxStoresPerAccount: config.maxStoresPerAccount, partSize: config.partSize, tokenSecret: config.tokenSecret },
+      })
+    : undefined;
+  const { app, events } = await buildHttp({
+    log: logger,
+    service,
+    credentials: config.credentials,
+    region: config.region,
+    ops: {
+      checks: { catalog: () => catalog.checkReady(), blobs: () => blobs.checkReady() },
+      metrics: metrics && { contentType: metrics.contentType, text: () => metrics.text() },
+    },
+  });
+  if (metrics) events.on("request", (e) => metrics.observeRequest(e));
+  await app.listen({ host: config.host, port: config.port });
+  const addr = app.server.address();
+  const port = typeof addr === "object" && addr ? addr.port : config.port;
+  refstore.app = app;
+  refstore.url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
+  logger.info({ url: refstore.url, role: config.role }, "refstore listening");
   return refstore;
 }

@@ -16,7 +16,7 @@
 
 import { createHash, randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
-import { mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
+import { access, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
 import { BlobNotFound, type BlobStore, type BlobWriter } from "./types.js";
@@ -203,6 +203,12 @@ export class DiskBlobStore implements BlobStore {
       throw err;
     }
     await this.pruneEmptyParents(path);
+  }
+
+  async checkReady(): Promise<void> {
+    // the directory writers create their files in: there and writable means imports can proceed
+    await mkdir(this.incompleteDir, { recursive: true });
+    await access(this.incompleteDir, fsc.W_OK | fsc.R_OK);
   }
 
   async sweepIncomplete(): Promise<void> {

@@ -25,6 +25,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   PutObjectCommand,
@@ -341,6 +342,10 @@ export class S3BlobStore implements BlobStore {
       if (s3ErrorCode(err) === "NoSuchKey") return;
       throw err;
     }
+  }
+
+  async checkReady(): Promise<void> {
+    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: AbortSignal.timeout(5000) });
   }
 
   async sweepIncomplete(): Promise<void> {

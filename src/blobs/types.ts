@@ -30,6 +30,8 @@ export interface BlobStore {
   delete(key: string): Promise<void>;
   /** Remove leftovers of writers that never committed or aborted (after a crash). */
   sweepIncomplete(): Promise<void>;
+  /** Resolves when the store can be written and read (/ready); rejects with the reason. */
+  checkReady(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -124,4 +124,47 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       DELETE FROM tags WHERE resource LIKE 'arn:%';
     `,
   },
+  {
+    // Import jobs by status, kept by triggers, so /metrics reads a handful of rows instead of
+    // counting a million jobs at every scrape. Statement-level triggers over transition tables:
+    // one row-level upsert per job made a 100,000-job bulk insert take 200 s instead of 3 s
+    // (every update of the same counts row in one transaction leaves a new row version that the
+    // next update walks). A statement that changes jobs of one status still holds that status's
+    // counts row until it commits, so concurrent job inserts queue there for their (short)
+    // transaction. Transition tables exclude column lists, so every UPDATE of jobs runs the delta
+    // query; the heartbeats' lease updates net zero and write nothing.
+    version: 4,
+    name: "job counts",
+    sql: `
+      CREATE TABLE job_counts (status text COLLATE "C" PRIMARY KEY, n bigint NOT NULL);
+      INSERT INTO job_counts (status, n) SELECT status, count(*) FROM jobs GROUP BY status;
+      CREATE FUNCTION job_counts_added() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO job_counts (status, n) SELECT status, count(*) FROM new_rows GROUP BY status
+          ON CONFLICT (status) DO UPDATE SET n = job_counts.n + EXCLUDED.n;
+        RETURN NULL;
+      END $$;
+      CREATE FUNCTION job_counts_removed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        UPDATE job_counts c SET n = c.n - d.k FROM (SELECT status, count(*) AS k FROM old_rows GROUP BY status) d
+          WHERE c.status = d.status;
+        RETURN NULL;
+      END $$;
+      CREATE FUNCTION job_counts_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        INSERT INTO job_counts (status, n)
+          SELECT status, sum(d) FROM (
+            SELECT status, 1 AS d FROM new_rows UNION ALL SELECT status, -1 FROM old_rows
+          ) x GROUP BY status HAVING sum(d) <> 0
+          ON CONFLICT (status) DO UPDATE SET n = job_counts.n + EXCLUDED.n;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER job_counts_insert AFTER INSERT ON jobs
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION job_counts_added();
+      CREATE TRIGGER job_counts_delete AFTER DELETE ON jobs
+        REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION job_counts_removed();
+      CREATE TRIGGER job_counts_update AFTER UPDATE ON jobs
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION job_counts_changed();
+    `,
+  },
 ];

@@ -29,6 +29,7 @@ import {
   markSourceFinished,
   REFERENCE_COLUMNS,
   referenceKeys,
+  schemaIsCurrent,
   referenceValues,
   STORE_COLUMNS,
   storeValues,
@@ -184,6 +185,27 @@ export class PostgresCatalog implements Catalog {
     } finally {
       c.release(broken);
     }
+  }
+
+  async checkReady(): Promise<void> {
+    // a pool whose server went away can take long to say so: a check answers within seconds
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("PostgreSQL did not answer within 3 s")), 3000);
+    });
+    try {
+      const { rows } = await Promise.race([this.pool.query("SELECT max(version) AS v FROM schema_migrations"), timeout]);
+      schemaIsCurrent(Number(rows[0]?.v ?? 0), POSTGRES_MIGRATIONS);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async jobCounts(): Promise<Partial<Record<JobStatus, number>>> {
+    const out: Partial<Record<JobStatus, number>> = {};
+    for (const r of (await this.pool.query("SELECT status, n FROM job_counts")).rows as Row[])
+      out[r.status as JobStatus] = Number(r.n);
+    return out;
   }
 
   async close(): Promise<void> {

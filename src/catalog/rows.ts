@@ -142,3 +142,10 @@ export function storeValues(s: StoreRecord): unknown[] {
     s.requestDigest ?? null,
   ];
 }
+
+/** checkReady's test: the catalog's schema is the newest this release knows. */
+export function schemaIsCurrent(applied: number, migrations: readonly { version: number }[]): void {
+  const latest = migrations[migrations.length - 1].version;
+  if (applied < latest)
+    throw new Error(`catalog schema is at version ${applied}, this release needs ${latest}: start a process to migrate it`);
+}

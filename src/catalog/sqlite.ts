@@ -26,6 +26,7 @@ import {
   markSourceFinished,
   REFERENCE_COLUMNS,
   referenceKeys,
+  schemaIsCurrent,
   referenceValues,
   STORE_COLUMNS,
   storeValues,
@@ -116,6 +117,17 @@ export class SqliteCatalog implements Catalog {
       }
     });
     apply.immediate();
+  }
+
+  async checkReady(): Promise<void> {
+    const row = this.sql("SELECT max(version) AS v FROM schema_migrations").get() as Row | undefined;
+    schemaIsCurrent(Number(row?.v ?? 0), SQLITE_MIGRATIONS);
+  }
+
+  async jobCounts(): Promise<Partial<Record<JobStatus, number>>> {
+    const out: Partial<Record<JobStatus, number>> = {};
+    for (const r of this.sql("SELECT status, n FROM job_counts").all() as Row[]) out[r.status as JobStatus] = Number(r.n);
+    return out;
   }
 
   async close(): Promise<void> {

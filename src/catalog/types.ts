@@ -143,6 +143,13 @@ export interface Lease {
 export interface Catalog {
   /** Apply pending migrations (idempotent; safe when several processes start at once). */
   migrate(): Promise<void>;
+  /**
+   * Resolves when the catalog answers and its schema is this release's (/ready); rejects with the
+   * reason (unreachable, not migrated) within a few seconds.
+   */
+  checkReady(): Promise<void>;
+  /** Import jobs of every store by status (kept by the catalog, not counted per call). */
+  jobCounts(): Promise<Partial<Record<JobStatus, number>>>;
   close(): Promise<void>;
 
   // --- reference stores -------------------------------------------------------------------

@@ -15,10 +15,11 @@
 // the job back with releaseJob, which does not count as an attempt.
 
 import { randomUUID } from "node:crypto";
+import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import { tagKey } from "../catalog/ids.js";
 import { outcome, statusText } from "../catalog/outcome.js";
-import { TERMINAL_JOB_STATUSES, type JobRecord } from "../catalog/types.js";
+import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from "../catalog/types.js";
 import { SourceError } from "../blobs/types.js";
 import { FastaError } from "../fasta/types.js";
 import { deleteKeys, importSource, type ImportDeps } from "./import-source.js";
@@ -32,13 +33,32 @@ export interface WorkerOptions {
   log: Logger;
 }
 
+/** Why a source failed, in few enough words to be a metric label. */
+export type FailureReason = "fasta" | "source" | "internal";
+
+/**
+ * What a worker tells whoever listens (metrics in app/metrics.ts; logs stay in the worker for
+ * now). Emitted after the catalog has recorded the fact.
+ */
+export interface WorkerEvents {
+  "job-finished": [{ jobId: string; status: JobStatus }];
+  "source-finished": [{ jobId: string; referenceId: string; bytes: number }];
+  "source-failed": [{ jobId: string; reason: FailureReason }];
+  "lease-lost": [{ jobId: string }];
+}
+
 class LeaseLost extends Error {}
 
 const CANCELLED_MESSAGE = "cancelled before this source was imported";
 
 export class ImportWorker {
   readonly id = `worker-${randomUUID()}`;
+  readonly events = new EventEmitter<WorkerEvents>();
   private running = 0;
+  /** imports this worker is running now */
+  get runningImports(): number {
+    return this.running;
+  }
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
@@ -221,6 +241,7 @@ export class ImportWorker {
           source.status = "FINISHED";
           source.referenceId = reference.id;
           log.info({ source: source.sourceFile, referenceId: reference.id }, "source imported");
+          this.events.emit("source-finished", { jobId: job.id, referenceId: reference.id, bytes: reference.source.contentLength });
         } catch (err) {
           if (lost || err instanceof LeaseLost) throw new LeaseLost("lease lost");
           if (this.stopped && !cancelling) return release(); // shutting down: the next worker takes the job up
@@ -232,6 +253,8 @@ export class ImportWorker {
           must(await catalog.updateSource(job.id, this.id, source.index, { status: "FAILED", statusMessage: message }));
           source.status = "FAILED";
           source.statusMessage = message;
+          const reason = err instanceof FastaError ? "fasta" : err instanceof SourceError ? "source" : "internal";
+          this.events.emit("source-failed", { jobId: job.id, reason });
         }
       }
       if (this.stopped && !cancelling) return release();
@@ -242,13 +265,18 @@ export class ImportWorker {
             must(await catalog.updateSource(job.id, this.id, s.index, { status: "FAILED", statusMessage: CANCELLED_MESSAGE }));
         must(await catalog.finishJob(job.id, this.id, "CANCELLED", "cancelled on request", Date.now()));
         log.info("import job cancelled");
+        this.events.emit("job-finished", { jobId: job.id, status: "CANCELLED" });
         return;
       }
       const { status, message } = outcome(job.sources);
       must(await catalog.finishJob(job.id, this.id, status, message, Date.now()));
       log.info({ status }, "import job finished");
+      this.events.emit("job-finished", { jobId: job.id, status });
     } catch (err) {
-      if (err instanceof LeaseLost || lost) log.warn("lease lost: another worker took this job over");
+      if (err instanceof LeaseLost || lost) {
+        log.warn("lease lost: another worker took this job over");
+        this.events.emit("lease-lost", { jobId: job.id });
+      }
       else throw err;
     } finally {
       clearInterval(heartbeat);

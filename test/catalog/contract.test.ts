@@ -488,6 +488,28 @@ for (const kind of kinds) {
       }
     });
 
+    test("job counts by status follow inserts, status changes and a store's deletion", async () => {
+      const store = "1000000019";
+      await catalog.insertStore({ account: A, id: store, name: "counted", creationTime: 9_000 });
+      const start = await catalog.jobCounts();
+      const delta = async () => {
+        const now = await catalog.jobCounts();
+        const out: Record<string, number> = {};
+        for (const k of new Set([...Object.keys(start), ...Object.keys(now)])) {
+          const d = ((now as Record<string, number>)[k] ?? 0) - ((start as Record<string, number>)[k] ?? 0);
+          if (d !== 0) out[k] = d;
+        }
+        return out;
+      };
+      await catalog.insertJobs([job("3000000191", store, 9_001), job("3000000192", store, 9_002), job("3000000193", store, 9_003, "COMPLETED")]);
+      await catalog.insertJob(job("3000000194", store, 9_004));
+      assert.deepEqual(await delta(), { SUBMITTED: 3, COMPLETED: 1 });
+      assert.equal(await catalog.requestCancel(store, "3000000191", 9_100), "CANCELLED");
+      assert.deepEqual(await delta(), { SUBMITTED: 2, COMPLETED: 1, CANCELLED: 1 });
+      assert.equal(await catalog.deleteStore(A, store), "deleted");
+      assert.deepEqual(await delta(), {}, "the store's jobs went with it");
+    });
+
     test("wake-ups reach listeners until they unsubscribe", async () => {
       let calls = 0;
       const off = catalog.onJobAvailable(() => calls++);

@@ -37,6 +37,7 @@ test("an abort after the source is open but before it is read rejects the import
       size: (key) => disk.size(key),
       delete: (key) => disk.delete(key),
       sweepIncomplete: () => disk.sweepIncomplete(),
+      checkReady: () => disk.checkReady(),
       close: () => disk.close(),
     };
     const job: JobRecord = {

@@ -40,7 +40,7 @@ export interface ClusterProcess {
   role: ClusterRole;
   child: ChildProcess;
   pid: number;
-  /** base URL of the HTTP API (roles api and all) */
+  /** base URL of the process's listener (the APIs on roles api and all; /health, /ready, /metrics on every role) */
   url?: string;
   /** every JSON log line so far */
   logs: LogLine[];
@@ -235,14 +235,15 @@ export async function startCluster(opts: { env?: Record<string, string> } = {}):
           30_000,
           died,
         );
-      if (role === "worker") return proc;
-      // The API process logs its address once it listens (--port 0: the port it was given).
+      // Every process logs its address once it listens (--port 0: the port it was given); a
+      // worker's serves /health, /ready and /metrics only.
       proc.url = await until(
         `${name} listening`,
         async () => logs.find((l) => l.msg === "refstore listening")?.url as string | undefined,
         30_000,
         died,
       );
+      if (role === "worker") return proc;
       const probe = proc.client();
       await until(`${name} answering`, async () => (await probe.send(new ListReferenceStoresCommand({}))).referenceStores, 30_000, died);
       return proc;
