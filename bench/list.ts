@@ -145,7 +145,7 @@ async function main() {
   // 1. load the jobs: 95% COMPLETED, so a COMPLETED-filtered walk reaches page 9,000
   console.log(`loading ${JOBS.toLocaleString()} jobs into one store (${BACKEND})…`);
   let t = Date.now();
-  const catalog = await openCatalog({ databaseUrl: config.databaseUrl, sqlitePath: join(dataDir, "catalog.sqlite") });
+  const catalog = await openCatalog({ database: config.database });
   await catalog.insertStore({ account: config.credentials[0].accountId, id: STORE, name: "bench", creationTime: T0 });
   const BATCH = 10_000;
   let nth = 0;

@@ -2,8 +2,7 @@
 // README.md ("Settings"); keep that table in step with this file.
 
 import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { s3OptionsFromEnv } from "./blobs/sources.js";
+import { isAbsolute, join, resolve } from "node:path";
 
 export interface Credential {
   accessKeyId: string;
@@ -13,31 +12,41 @@ export interface Credential {
 
 export type Role = "api" | "worker" | "all";
 
+/** Where the catalog lives (REFSTORE_DATABASE_URL). */
+export type DatabaseLocation = { kind: "sqlite"; path: string } | { kind: "postgres"; url: string };
+
+/** Where SOURCE and INDEX bytes live (REFSTORE_BLOB_URL). */
+export type BlobLocation = { kind: "disk"; dir: string } | { kind: "s3"; bucket: string; prefix: string };
+
+/** REFSTORE_S3_*: the S3 API that import sources (and S3 blobs) are read through. */
+export interface S3Settings {
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  region: string;
+}
+
 export interface Config {
   host: string;
   port: number;
   role: Role;
   region: string;
   dataDir: string;
-  /** postgres://… switches the catalog to PostgreSQL; otherwise SQLite in dataDir */
-  databaseUrl?: string;
+  /** REFSTORE_DATABASE_URL: postgres://… (PostgreSQL) or sqlite:<path>; unset, SQLite in dataDir */
+  database: DatabaseLocation;
   /** PostgreSQL connections per process (the LISTEN connection comes on top) */
   databasePoolSize: number;
-  /** s3://bucket/prefix switches blobs to S3; otherwise local disk in dataDir */
-  blobUrl?: string;
+  /** REFSTORE_BLOB_URL: s3://bucket/prefix (S3) or file:///dir; unset, local disk in dataDir */
+  blobs: BlobLocation;
   credentials: Credential[];
   /** true when the built-in development credentials are in use (a warning is logged) */
   usingDevCredentials: boolean;
   /** key for the HMAC that makes nextToken tamper-proof */
   tokenSecret: string;
-  s3: {
-    endpoint?: string;
-    accessKeyId?: string;
-    secretAccessKey?: string;
-    sessionToken?: string;
-    region: string;
-  };
-  bucketMounts: string | undefined;
+  s3: S3Settings;
+  /** REFSTORE_BUCKET_MOUNTS: bucket → local directory that mirrors it */
+  bucketMounts: Map<string, string>;
   importConcurrency: number;
   leaseSeconds: number;
   /** on SIGTERM/SIGINT, how long running imports may go on before they are aborted and given back */
@@ -112,13 +121,76 @@ function tokenSecret(env: NodeJS.ProcessEnv, credentials: Credential[]): string 
   return "derived:" + credentials.map((c) => c.accessKeyId + ":" + c.secretAccessKey).sort().join("|");
 }
 
-function s3Settings(env: NodeJS.ProcessEnv): Config["s3"] {
-  const s3 = s3OptionsFromEnv(env);
+function s3Settings(env: NodeJS.ProcessEnv): S3Settings {
+  const v = (name: string) => env[name]?.trim() || undefined;
+  const s3 = {
+    endpoint: v("REFSTORE_S3_ENDPOINT"),
+    accessKeyId: v("REFSTORE_S3_ACCESS_KEY_ID"),
+    secretAccessKey: v("REFSTORE_S3_SECRET_ACCESS_KEY"),
+    sessionToken: v("REFSTORE_S3_SESSION_TOKEN"),
+    region: v("REFSTORE_S3_REGION") ?? "us-east-1",
+  };
   if (Boolean(s3.accessKeyId) !== Boolean(s3.secretAccessKey))
     throw new Error("set both REFSTORE_S3_ACCESS_KEY_ID and REFSTORE_S3_SECRET_ACCESS_KEY, or neither (the AWS credential chain)");
   if (s3.sessionToken && !s3.accessKeyId)
     throw new Error("REFSTORE_S3_SESSION_TOKEN needs REFSTORE_S3_ACCESS_KEY_ID and REFSTORE_S3_SECRET_ACCESS_KEY");
-  return { ...s3, region: s3.region ?? "us-east-1" };
+  return s3;
+}
+
+/** REFSTORE_DATABASE_URL: postgres:// or postgresql:// → PostgreSQL; sqlite:<path> → that SQLite file. */
+export function parseDatabaseUrl(value: string | undefined, dataDir: string): DatabaseLocation {
+  const url = value?.trim();
+  if (!url) return { kind: "sqlite", path: join(dataDir, "catalog.sqlite") };
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: "postgres", url };
+  // sqlite:///abs/file names /abs/file; sqlite:rel/file and sqlite::memory: are taken as written
+  if (url.startsWith("sqlite:")) {
+    const path = url.slice("sqlite:".length).replace(/^\/\/(?=\/)/, "");
+    if (path) return { kind: "sqlite", path };
+  }
+  throw new Error(
+    `REFSTORE_DATABASE_URL must be postgres://…, postgresql://… or sqlite:<path>, not ${JSON.stringify(url.split(":")[0] + ":…")}`,
+  );
+}
+
+/** REFSTORE_BLOB_URL: s3://bucket[/prefix] → S3; file:///dir → that directory. */
+export function parseBlobUrl(value: string | undefined, dataDir: string): BlobLocation {
+  const url = value?.trim();
+  if (!url) return { kind: "disk", dir: join(dataDir, "blobs") };
+  if (url.startsWith("file://")) {
+    let dir: string | undefined;
+    try {
+      dir = decodeURIComponent(new URL(url).pathname);
+    } catch {
+      dir = undefined;
+    }
+    if (dir && dir !== "/" && isAbsolute(dir)) return { kind: "disk", dir };
+    throw new Error(`REFSTORE_BLOB_URL: ${JSON.stringify(url)} names no directory (file:///absolute/dir)`);
+  }
+  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
+  if (!m) throw new Error(`REFSTORE_BLOB_URL must be s3://bucket/prefix or file:///dir, not ${JSON.stringify(url)}`);
+  return { kind: "s3", bucket: m[1], prefix: m[2] ?? "" };
+}
+
+/**
+ * REFSTORE_BUCKET_MOUNTS: "bucket=/dir,other=/dir2" (whitespace around items ignored, empty items
+ * skipped). Directories must be absolute. Throws on malformed input or duplicates.
+ */
+export function parseBucketMounts(value: string | undefined): Map<string, string> {
+  const mounts = new Map<string, string>();
+  if (!value) return mounts;
+  for (const raw of value.split(",")) {
+    const item = raw.trim();
+    if (!item) continue;
+    const eq = item.indexOf("=");
+    if (eq <= 0) throw new Error(`REFSTORE_BUCKET_MOUNTS: expected bucket=/dir, got ${JSON.stringify(item)}`);
+    const bucket = item.slice(0, eq).trim();
+    const dir = item.slice(eq + 1).trim();
+    if (!bucket || bucket.includes("/")) throw new Error(`REFSTORE_BUCKET_MOUNTS: bad bucket name ${JSON.stringify(bucket)}`);
+    if (!dir || !isAbsolute(dir)) throw new Error(`REFSTORE_BUCKET_MOUNTS: directory for ${bucket} must be absolute`);
+    if (mounts.has(bucket)) throw new Error(`REFSTORE_BUCKET_MOUNTS: bucket ${bucket} listed twice`);
+    mounts.set(bucket, resolve(dir));
+  }
+  return mounts;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
@@ -126,22 +198,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const role = (env.REFSTORE_ROLE ?? "all") as Role;
   if (!["api", "worker", "all"].includes(role)) throw new Error(`REFSTORE_ROLE must be api, worker or all`);
   const maxStores = env.REFSTORE_MAX_STORES_PER_ACCOUNT;
+  const dataDir = resolve(env.REFSTORE_DATA_DIR ?? "./refstore-data");
   const config: Config = {
     host: env.REFSTORE_HOST ?? "127.0.0.1",
     port: int("REFSTORE_PORT", env.REFSTORE_PORT, 8470),
     role,
     region: env.REFSTORE_REGION ?? "us-east-1",
-    dataDir: resolve(env.REFSTORE_DATA_DIR ?? "./refstore-data"),
-    databaseUrl: env.REFSTORE_DATABASE_URL || undefined,
+    dataDir,
+    database: parseDatabaseUrl(env.REFSTORE_DATABASE_URL, dataDir),
     databasePoolSize: int("REFSTORE_DATABASE_POOL_SIZE", env.REFSTORE_DATABASE_POOL_SIZE, 10, 1),
-    blobUrl: env.REFSTORE_BLOB_URL || undefined,
+    blobs: parseBlobUrl(env.REFSTORE_BLOB_URL, dataDir),
     credentials: creds.list,
     usingDevCredentials: creds.dev,
     // Every process of one deployment shares the same credentials, so a key derived from them
     // is shared too; REFSTORE_TOKEN_SECRET overrides it.
     tokenSecret: tokenSecret(env, creds.list),
     s3: s3Settings(env),
-    bucketMounts: env.REFSTORE_BUCKET_MOUNTS || undefined,
+    bucketMounts: parseBucketMounts(env.REFSTORE_BUCKET_MOUNTS),
     importConcurrency: int("REFSTORE_IMPORT_CONCURRENCY", env.REFSTORE_IMPORT_CONCURRENCY, 2, 1),
     leaseSeconds: int("REFSTORE_LEASE_SECONDS", env.REFSTORE_LEASE_SECONDS, 30, 1),
     stopGraceSeconds: int("REFSTORE_STOP_GRACE_SECONDS", env.REFSTORE_STOP_GRACE_SECONDS, 0, 0),

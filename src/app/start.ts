@@ -2,9 +2,8 @@
 // and one blob store. `role` says which parts run: api, worker or all (the embedded default).
 
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import pino, { type Logger } from "pino";
-import { blobStoreFromUrl, parseBucketMounts, S3SourceReader } from "../blobs/index.js";
+import { openBlobStore, S3SourceReader } from "../blobs/index.js";
 import type { BlobStore } from "../blobs/types.js";
 import { openCatalog } from "../catalog/index.js";
 import type { Catalog } from "../catalog/types.js";
@@ -34,12 +33,8 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
       "using the built-in development credentials: set REFSTORE_ACCESS_KEY_ID / REFSTORE_SECRET_ACCESS_KEY (or REFSTORE_CREDENTIALS_FILE) for anything but local use",
     );
   mkdirSync(config.dataDir, { recursive: true });
-  const catalog = await openCatalog({
-    databaseUrl: config.databaseUrl,
-    sqlitePath: join(config.dataDir, "catalog.sqlite"),
-    poolSize: config.databasePoolSize,
-  });
-  const blobs = blobStoreFromUrl(config.blobUrl, config.dataDir, config.s3, {
+  const catalog = await openCatalog({ database: config.database, poolSize: config.databasePoolSize });
+  const blobs = openBlobStore(config.blobs, config.s3, {
     onWarning: (message, err) => logger.warn({ err }, message),
   });
   await blobs.sweepIncomplete();
@@ -61,7 +56,7 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
   };
 
   if (config.role === "worker" || config.role === "all") {
-    const sources = new S3SourceReader({ mounts: parseBucketMounts(config.bucketMounts), s3: config.s3 });
+    const sources = new S3SourceReader({ mounts: config.bucketMounts, s3: config.s3 });
     const worker = new ImportWorker(
       { catalog, blobs, sources, maxReferenceBytes: config.maxReferenceBytes, now: () => clock.now() },
       {

@@ -2,4 +2,4 @@
 export * from "./types.js";
 export { DiskBlobStore } from "./disk.js";
 export { S3BlobStore } from "./s3.js";
-export { blobStoreFromUrl, makeS3Client, parseBucketMounts, S3SourceReader } from "./sources.js";
+export { makeS3Client, openBlobStore, S3SourceReader } from "./sources.js";

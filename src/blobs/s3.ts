@@ -53,7 +53,7 @@ export interface S3BlobStoreOptions {
   queueSize?: number;
   /** sweepIncomplete() aborts only uploads initiated at least this long ago (default 24 h; 0 = all). */
   sweepMinAgeMs?: number;
-  /** Destroy the client in close() (set by blobStoreFromUrl, which creates the client). */
+  /** Destroy the client in close() (set by openBlobStore, which creates the client). */
   ownsClient?: boolean;
   /** Abort a read stream that receives no bytes for this long while the consumer wants data (default 120 s). */
   idleTimeoutMs?: number;

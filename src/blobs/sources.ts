@@ -1,12 +1,15 @@
 // Import sources: reading `s3://bucket/key` URIs, either from a local directory that mirrors the
 // bucket (REFSTORE_BUCKET_MOUNTS="bucket=/dir,other=/dir2") or through the S3 API
 // (REFSTORE_S3_ENDPOINT, REFSTORE_S3_ACCESS_KEY_ID, REFSTORE_S3_SECRET_ACCESS_KEY, REFSTORE_S3_REGION).
-// Also: the S3 client factory and the BlobStore factory for REFSTORE_BLOB_URL.
+// Also: the S3 client factory and the BlobStore factory (config.ts parses REFSTORE_BLOB_URL and
+// REFSTORE_BUCKET_MOUNTS into the typed values these take).
 
 import { constants as fsc } from "node:fs";
 import { open, realpath, type FileHandle } from "node:fs/promises";
-import { isAbsolute, join, relative, resolve } from "node:path";
+import { isAbsolute, relative, resolve } from "node:path";
 import { GetObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
+import type { BlobLocation } from "../config.js";
+import { MAX_MESSAGE_LENGTH } from "../fasta/types.js";
 import { DiskBlobStore } from "./disk.js";
 import { S3BlobStore, guardBody, s3ErrorCode, s3HttpStatus, toReadable, type S3BlobStoreOptions } from "./s3.js";
 import { SourceError, type BlobStore, type SourceReader } from "./types.js";
@@ -28,21 +31,6 @@ export interface S3ClientOptions {
   maxAttempts?: number;
   /** TCP connect timeout in ms (default 10 s). */
   connectionTimeoutMs?: number;
-}
-
-/** Read REFSTORE_S3_* from an environment. */
-export function s3OptionsFromEnv(env: NodeJS.ProcessEnv = process.env): S3ClientOptions {
-  const v = (name: string) => {
-    const s = env[name]?.trim();
-    return s ? s : undefined;
-  };
-  return {
-    endpoint: v("REFSTORE_S3_ENDPOINT"),
-    accessKeyId: v("REFSTORE_S3_ACCESS_KEY_ID"),
-    secretAccessKey: v("REFSTORE_S3_SECRET_ACCESS_KEY"),
-    sessionToken: v("REFSTORE_S3_SESSION_TOKEN"),
-    region: v("REFSTORE_S3_REGION"),
-  };
 }
 
 /**
@@ -71,67 +59,31 @@ export function makeS3Client(opts: S3ClientOptions = {}): S3Client {
   return new S3Client(config);
 }
 
-// --- blob store from URL ------------------------------------------------------------------------
+// --- the blob store ---------------------------------------------------------------------------
 
 /**
- * The BlobStore for REFSTORE_BLOB_URL: undefined/"" → DiskBlobStore at `<dataDir>/blobs`;
- * `file:///abs/dir` → DiskBlobStore there; `s3://bucket[/prefix]` → S3BlobStore (owning a new
- * client built from `s3opts`).
+ * The BlobStore at `location` (config.ts reads it from REFSTORE_BLOB_URL): a DiskBlobStore in a
+ * directory, or an S3BlobStore owning a new client built from `s3opts`.
  */
-export function blobStoreFromUrl(
-  url: string | undefined,
-  dataDir: string,
+export function openBlobStore(
+  location: BlobLocation,
   s3opts: S3ClientOptions = {},
   storeOpts: Omit<S3BlobStoreOptions, "bucket" | "prefix" | "client" | "ownsClient"> = {},
 ): BlobStore {
-  const diskOpts = { sweepMinAgeMs: storeOpts.sweepMinAgeMs };
-  if (url === undefined || url.trim() === "") return new DiskBlobStore(join(dataDir, "blobs"), diskOpts);
-  url = url.trim();
-  if (url.startsWith("file://")) {
-    const path = decodeURIComponent(new URL(url).pathname);
-    return new DiskBlobStore(path, diskOpts);
-  }
-  const m = /^s3:\/\/([^/]+)(?:\/(.*))?$/.exec(url);
-  if (!m) throw new Error(`REFSTORE_BLOB_URL must be s3://bucket/prefix or file:///dir, not ${JSON.stringify(url)}`);
+  if (location.kind === "disk") return new DiskBlobStore(location.dir, { sweepMinAgeMs: storeOpts.sweepMinAgeMs });
   return new S3BlobStore({
     ...storeOpts,
-    bucket: m[1],
-    prefix: m[2] ?? "",
+    bucket: location.bucket,
+    prefix: location.prefix,
     client: makeS3Client(s3opts),
     ownsClient: true,
   });
 }
 
-// --- bucket mounts ------------------------------------------------------------------------------
-
-/**
- * Parse REFSTORE_BUCKET_MOUNTS: "bucket=/dir,other=/dir2" (whitespace around items ignored,
- * empty items skipped). Directories must be absolute. Throws on malformed input or duplicates.
- */
-export function parseBucketMounts(str: string | undefined): Map<string, string> {
-  const mounts = new Map<string, string>();
-  if (!str) return mounts;
-  for (const raw of str.split(",")) {
-    const item = raw.trim();
-    if (!item) continue;
-    const eq = item.indexOf("=");
-    if (eq <= 0) throw new Error(`REFSTORE_BUCKET_MOUNTS: expected bucket=/dir, got ${JSON.stringify(item)}`);
-    const bucket = item.slice(0, eq).trim();
-    const dir = item.slice(eq + 1).trim();
-    if (!bucket || bucket.includes("/")) throw new Error(`REFSTORE_BUCKET_MOUNTS: bad bucket name ${JSON.stringify(bucket)}`);
-    if (!dir || !isAbsolute(dir)) throw new Error(`REFSTORE_BUCKET_MOUNTS: directory for ${bucket} must be absolute`);
-    if (mounts.has(bucket)) throw new Error(`REFSTORE_BUCKET_MOUNTS: bucket ${bucket} listed twice`);
-    mounts.set(bucket, resolve(dir));
-  }
-  return mounts;
-}
-
 // --- URIs and messages --------------------------------------------------------------------------
 
-export const MAX_MESSAGE_LENGTH = 127;
-
 /** Split `s3://bucket/key`; undefined if it is not such a URI. */
-export function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
+function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
   const m = /^s3:\/\/([^/]+)\/(.+)$/s.exec(uri);
   if (!m) return undefined;
   return { bucket: m[1], key: m[2] };
@@ -191,7 +143,7 @@ const NETWORK_CODES = new Set([
 ]);
 
 /** The short reason for an S3 error (without the URI). */
-export function s3ErrorReason(err: unknown): string {
+function s3ErrorReason(err: unknown): string {
   const code = s3ErrorCode(err);
   const status = s3HttpStatus(err);
   if (code === "NoSuchKey" || (status === 404 && code !== "NoSuchBucket")) return "no such object";
@@ -228,9 +180,9 @@ function isAbort(err: unknown, signal?: AbortSignal): boolean {
 // --- the reader ---------------------------------------------------------------------------------
 
 export interface SourceReaderOptions {
-  /** bucket → local directory (see parseBucketMounts). */
+  /** bucket → local directory (config.ts reads them from REFSTORE_BUCKET_MOUNTS). */
   mounts?: Map<string, string>;
-  /** The client for non-mounted buckets, or options to create one lazily (default: from env). */
+  /** The client for non-mounted buckets, or options to create one lazily (default: the SDK's credential chain). */
   client?: S3Client;
   s3?: S3ClientOptions;
   /** A stream that delivers nothing for this long (while wanted) fails (default 120 s). */
@@ -253,13 +205,8 @@ export class S3SourceReader implements SourceReader {
     this.mounts = opts.mounts ?? new Map();
     this.clientInstance = opts.client;
     this.ownsClient = !opts.client;
-    this.s3opts = opts.s3 ?? s3OptionsFromEnv();
+    this.s3opts = opts.s3 ?? {};
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 120_000;
-  }
-
-  /** REFSTORE_BUCKET_MOUNTS and REFSTORE_S3_* from an environment. */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): S3SourceReader {
-    return new S3SourceReader({ mounts: parseBucketMounts(env.REFSTORE_BUCKET_MOUNTS), s3: s3OptionsFromEnv(env) });
   }
 
   private get client(): S3Client {

@@ -13,11 +13,9 @@
 
 import { EventEmitter } from "node:events";
 import pg from "pg";
-import { attemptsUsedUp, givenUp } from "./outcome.js";
+import { attemptsUsedUp, cancelled, givenUp, type JobEnd } from "./outcome.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import {
-  CANCELLED_JOB_MESSAGE,
-  CANCELLED_SOURCE_MESSAGE,
   jobFromRow,
   jobSummaryFromRow,
   parseSources,
@@ -28,14 +26,15 @@ import {
   type Row,
   markSourceFinished,
   REFERENCE_COLUMNS,
-  referenceKeys,
   schemaIsCurrent,
   referenceValues,
   STORE_COLUMNS,
   storeValues,
 } from "./rows.js";
 import {
+  referenceBlobKeys,
   type Catalog,
+  type Claim,
   type Cursor,
   type JobFilter,
   type JobRecord,
@@ -52,7 +51,7 @@ import {
 type Queryable = Pick<pg.PoolClient, "query">;
 
 /** The NOTIFY channel for wake-ups. */
-export const JOB_CHANNEL = "refstore_jobs";
+const JOB_CHANNEL = "refstore_jobs";
 /** pg_advisory_lock key held while migrating (an arbitrary constant: "refstore" in ASCII). */
 const MIGRATION_LOCK_KEY = "8243122767727781477";
 /** Rows per INSERT in insertJobs. */
@@ -100,6 +99,27 @@ function jobParams(j: JobRecord): unknown[] {
     j.requestDigest ?? null,
     sourcesJson(j.sources),
   ];
+}
+
+/** Lock the row of a job `workerId` owns (and has not ended); its sources, or undefined. */
+async function lockOwnedJob(c: Queryable, jobId: string, workerId: string): Promise<Row | undefined> {
+  const { rows } = await c.query(
+    `SELECT sources FROM jobs WHERE id = $1 AND owner = $2 AND status NOT IN (${TERMINAL_SQL}) FOR UPDATE`,
+    [jobId, workerId],
+  );
+  return rows[0];
+}
+
+/** Write `end` into a job row the transaction holds: terminal, lease released. */
+async function endJob(c: Queryable, jobId: string, end: JobEnd, now: number): Promise<JobRecord> {
+  const { rows } = await c.query(
+    `UPDATE jobs SET status = $1, status_message = $2, completion_time = $3::bigint, sources = $4::json,
+                     owner = NULL, lease_expires = NULL
+      WHERE id = $5
+    RETURNING *`,
+    [end.status, end.statusMessage ?? null, now, sourcesJson(end.sources), jobId],
+  );
+  return jobFromRow(rows[0]);
 }
 
 const statementNames = new Map<string, string>();
@@ -367,7 +387,7 @@ export class PostgresCatalog implements Catalog {
     return rows.map(jobSummaryFromRow);
   }
 
-  async claimJob(workerId: string, leaseMs: number, now: number, maxAttempts?: number): Promise<JobRecord | undefined> {
+  async claimJob(workerId: string, leaseMs: number, now: number, maxAttempts?: number): Promise<Claim> {
     // One transaction: lock the oldest claimable row, skipping rows other claimers (or
     // requestCancel) hold; a row changed under us is re-checked and passed over if it no longer
     // qualifies. The IN list matches the partial index jobs_work. Whether to run the job or give
@@ -377,8 +397,8 @@ export class PostgresCatalog implements Catalog {
             AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < $1::bigint)`;
     // An idle worker polls: one statement, not a transaction, when there is nothing to claim.
     const any = await this.pool.query(`SELECT 1 FROM jobs WHERE ${claimable} LIMIT 1`, [now]);
-    if (any.rowCount === 0) return undefined;
-    return this.tx(async (c) => {
+    if (any.rowCount === 0) return { kind: "none" };
+    return this.tx(async (c): Promise<Claim> => {
       const { rows } = await c.query(
         `SELECT * FROM jobs
           WHERE ${claimable}
@@ -388,18 +408,10 @@ export class PostgresCatalog implements Catalog {
         [now],
       );
       const r = rows[0];
-      if (!r) return undefined;
+      if (!r) return { kind: "none" };
       if (attemptsUsedUp(r.status, r.attempts, maxAttempts)) {
         // Every worker that took it up died with it: end it instead of handing it out again.
-        const end = givenUp(r.status, parseSources(r.sources), r.attempts);
-        const ended = await c.query(
-          `UPDATE jobs SET status = $1, status_message = $2, completion_time = $3::bigint, sources = $4::json,
-                           owner = NULL, lease_expires = NULL
-            WHERE id = $5
-          RETURNING *`,
-          [end.status, end.statusMessage ?? null, now, sourcesJson(end.sources), r.id],
-        );
-        return jobFromRow(ended.rows[0]);
+        return { kind: "given-up", job: await endJob(c, r.id, givenUp(r.status, parseSources(r.sources), r.attempts), now) };
       }
       const claimed = await c.query(
         `UPDATE jobs
@@ -409,7 +421,7 @@ export class PostgresCatalog implements Catalog {
         RETURNING *`,
         [workerId, now + leaseMs, r.id],
       );
-      return jobFromRow(claimed.rows[0]);
+      return { kind: "claimed", job: jobFromRow(claimed.rows[0]) };
     });
   }
 
@@ -437,12 +449,9 @@ export class PostgresCatalog implements Catalog {
     change: (c: pg.PoolClient, sources: SourceRecord[]) => Promise<void> | void,
   ): Promise<boolean> {
     return this.tx(async (c) => {
-      const { rows } = await c.query(
-        `SELECT sources FROM jobs WHERE id = $1 AND owner = $2 AND status NOT IN (${TERMINAL_SQL}) FOR UPDATE`,
-        [jobId, workerId],
-      );
-      if (rows.length === 0) return false;
-      const sources = parseSources(rows[0].sources);
+      const r = await lockOwnedJob(c, jobId, workerId);
+      if (!r) return false;
+      const sources = parseSources(r.sources);
       await change(c, sources);
       await c.query("UPDATE jobs SET sources = $1::json WHERE id = $2", [sourcesJson(sources), jobId]);
       return true;
@@ -471,7 +480,7 @@ export class PostgresCatalog implements Catalog {
       await c.query(`INSERT INTO refs (${REFERENCE_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(", ")})`, values);
       // the reference owns its blobs now: in the same transaction, so that no crash can leave
       // them registered as an unfinished import's leftovers (which the next claim deletes)
-      await c.query("DELETE FROM pending_blobs WHERE key = ANY($1::text[])", [referenceKeys(ref)]);
+      await c.query("DELETE FROM pending_blobs WHERE key = ANY($1::text[])", [referenceBlobKeys(ref)]);
     });
   }
 
@@ -490,6 +499,15 @@ export class PostgresCatalog implements Catalog {
     return res.rowCount === 1;
   }
 
+  async finishCancelled(jobId: string, workerId: string, completionTime: number): Promise<boolean> {
+    return this.tx(async (c) => {
+      const r = await lockOwnedJob(c, jobId, workerId);
+      if (!r) return false;
+      await endJob(c, jobId, cancelled(parseSources(r.sources)), completionTime);
+      return true;
+    });
+  }
+
   async requestCancel(storeId: string, jobId: string, now: number): Promise<JobStatus | undefined> {
     return this.tx(async (c) => {
       // The row lock orders us with claimJob: either it claimed first (we see IN_PROGRESS) or it
@@ -500,20 +518,7 @@ export class PostgresCatalog implements Catalog {
       ]);
       if (rows.length === 0) return undefined;
       const status = rows[0].status as JobStatus;
-      if (status === "SUBMITTED") {
-        const sources = parseSources(rows[0].sources).map((s) =>
-          s.status === "FINISHED" || s.status === "FAILED"
-            ? s
-            : { ...s, status: "FAILED" as const, statusMessage: CANCELLED_SOURCE_MESSAGE },
-        );
-        await c.query(
-          `UPDATE jobs SET status = 'CANCELLED', status_message = $1, completion_time = $2::bigint, sources = $3::json,
-                           owner = NULL, lease_expires = NULL
-            WHERE id = $4`,
-          [CANCELLED_JOB_MESSAGE, now, sourcesJson(sources), jobId],
-        );
-        return "CANCELLED";
-      }
+      if (status === "SUBMITTED") return (await endJob(c, jobId, cancelled(parseSources(rows[0].sources)), now)).status;
       if (status === "IN_PROGRESS") {
         await c.query("UPDATE jobs SET status = 'CANCELLING' WHERE id = $1", [jobId]);
         return "CANCELLING";

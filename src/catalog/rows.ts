@@ -13,12 +13,10 @@ import {
 export type Row = Record<string, any>;
 
 /** SQL NULL → undefined, so that absent optional fields stay absent on the wire. */
-export const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
+const opt = <T>(v: T | null): T | undefined => (v === null ? undefined : v);
 
 /** `'CANCELLED', 'FAILED', …` for `status NOT IN (…)` */
 export const TERMINAL_SQL = TERMINAL_JOB_STATUSES.map((s) => `'${s}'`).join(", ");
-export const CANCELLED_SOURCE_MESSAGE = "cancelled before this source was imported";
-export const CANCELLED_JOB_MESSAGE = "cancelled on request";
 
 const json = (v: unknown) => (typeof v === "string" ? JSON.parse(v) : v);
 
@@ -84,11 +82,6 @@ export function referenceFromRow(r: Row): ReferenceRecord {
     sequences: json(r.sequences),
     compression: r.compression,
   };
-}
-
-/** Every blob key a reference owns. */
-export function referenceKeys(ref: ReferenceRecord): string[] {
-  return [ref.source.key, ref.index.key, ...ref.extraKeys];
 }
 
 /** Columns of a refs row as finishSource inserts it, and the values for them (both catalogs). */

@@ -10,11 +10,9 @@ import { EventEmitter } from "node:events";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
-import { attemptsUsedUp, givenUp } from "./outcome.js";
+import { attemptsUsedUp, cancelled, givenUp, type JobEnd } from "./outcome.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
 import {
-  CANCELLED_JOB_MESSAGE,
-  CANCELLED_SOURCE_MESSAGE,
   jobFromRow,
   jobSummaryFromRow,
   parseSources,
@@ -25,14 +23,15 @@ import {
   type Row,
   markSourceFinished,
   REFERENCE_COLUMNS,
-  referenceKeys,
   schemaIsCurrent,
   referenceValues,
   STORE_COLUMNS,
   storeValues,
 } from "./rows.js";
 import {
+  referenceBlobKeys,
   type Catalog,
+  type Claim,
   type Cursor,
   type JobFilter,
   type JobRecord,
@@ -256,39 +255,44 @@ export class SqliteCatalog implements Catalog {
     }));
   }
 
-  async claimJob(workerId: string, leaseMs: number, now: number, maxAttempts?: number): Promise<JobRecord | undefined> {
-    const claim = this.db.transaction((): JobRecord | undefined => {
+  async claimJob(workerId: string, leaseMs: number, now: number, maxAttempts?: number): Promise<Claim> {
+    const claim = this.db.transaction((): Claim => {
       const r = this.sql(
         `SELECT * FROM jobs
          WHERE status IN ('SUBMITTED', 'IN_PROGRESS', 'CANCELLING')
            AND (status = 'SUBMITTED' OR lease_expires IS NULL OR lease_expires < ?)
          ORDER BY creation_time LIMIT 1`,
       ).get(now) as Row | undefined;
-      if (!r) return undefined;
+      if (!r) return { kind: "none" };
       if (attemptsUsedUp(r.status, r.attempts, maxAttempts)) {
         // Every worker that took it up died with it: end it instead of handing it out again.
-        const end = givenUp(r.status, parseSources(r.sources), r.attempts);
-        const ended = {
-          ...r,
-          status: end.status,
-          status_message: end.statusMessage ?? null,
-          completion_time: now,
-          sources: sourcesJson(end.sources),
-          owner: null,
-          lease_expires: null,
-        };
-        this.sql(
-          `UPDATE jobs SET status = ?, status_message = ?, completion_time = ?, sources = ?, owner = NULL,
-                           lease_expires = NULL WHERE id = ?`,
-        ).run(ended.status, ended.status_message, now, ended.sources, r.id);
-        return jobFromRow(ended);
+        return { kind: "given-up", job: this.endJob(r, givenUp(r.status, parseSources(r.sources), r.attempts), now) };
       }
       const status: JobStatus = r.status === "CANCELLING" ? "CANCELLING" : "IN_PROGRESS";
       this.sql("UPDATE jobs SET status = ?, owner = ?, lease_expires = ?, attempts = attempts + 1 WHERE id = ?")
         .run(status, workerId, now + leaseMs, r.id);
-      return jobFromRow({ ...r, status, owner: workerId, lease_expires: now + leaseMs, attempts: r.attempts + 1 });
+      const job = jobFromRow({ ...r, status, owner: workerId, lease_expires: now + leaseMs, attempts: r.attempts + 1 });
+      return { kind: "claimed", job };
     });
     return claim.immediate();
+  }
+
+  /** Write `end` into the job row `r` (in the caller's transaction): terminal, lease released. */
+  private endJob(r: Row, end: JobEnd, now: number): JobRecord {
+    const ended = {
+      ...r,
+      status: end.status,
+      status_message: end.statusMessage ?? null,
+      completion_time: now,
+      sources: sourcesJson(end.sources),
+      owner: null,
+      lease_expires: null,
+    };
+    this.sql(
+      `UPDATE jobs SET status = ?, status_message = ?, completion_time = ?, sources = ?, owner = NULL,
+                       lease_expires = NULL WHERE id = ?`,
+    ).run(ended.status, ended.status_message, now, ended.sources, r.id);
+    return jobFromRow(ended);
   }
 
   async renewLease(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean> {
@@ -305,11 +309,16 @@ export class SqliteCatalog implements Catalog {
     return res.changes === 1;
   }
 
+  /** The row of a job `workerId` owns (and has not ended). */
+  private ownedJob(jobId: string, workerId: string): Row | undefined {
+    return this.sql(`SELECT * FROM jobs WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`)
+      .get(jobId, workerId) as Row | undefined;
+  }
+
   /** Read-modify-write of one job's sources, only while `workerId` owns the job. */
   private withOwnedJob(jobId: string, workerId: string, change: (job: Row, sources: SourceRecord[]) => void): boolean {
     const run = this.db.transaction((): boolean => {
-      const r = this.sql(`SELECT * FROM jobs WHERE id = ? AND owner = ? AND status NOT IN (${TERMINAL_SQL})`)
-        .get(jobId, workerId) as Row | undefined;
+      const r = this.ownedJob(jobId, workerId);
       if (!r) return false;
       const sources = parseSources(r.sources);
       change(r, sources);
@@ -342,7 +351,7 @@ export class SqliteCatalog implements Catalog {
       // the reference owns its blobs now: in the same transaction, so that no crash can leave
       // them registered as an unfinished import's leftovers (which the next claim deletes)
       const forget = this.sql("DELETE FROM pending_blobs WHERE key = ?");
-      for (const key of referenceKeys(ref)) forget.run(key);
+      for (const key of referenceBlobKeys(ref)) forget.run(key);
     });
   }
 
@@ -360,22 +369,21 @@ export class SqliteCatalog implements Catalog {
     return res.changes === 1;
   }
 
+  async finishCancelled(jobId: string, workerId: string, completionTime: number): Promise<boolean> {
+    const run = this.db.transaction((): boolean => {
+      const r = this.ownedJob(jobId, workerId);
+      if (!r) return false;
+      this.endJob(r, cancelled(parseSources(r.sources)), completionTime);
+      return true;
+    });
+    return run.immediate();
+  }
+
   async requestCancel(storeId: string, jobId: string, now: number): Promise<JobStatus | undefined> {
     const run = this.db.transaction((): JobStatus | undefined => {
       const r = this.sql("SELECT * FROM jobs WHERE id = ? AND store_id = ?").get(jobId, storeId) as Row | undefined;
       if (!r) return undefined;
-      if (r.status === "SUBMITTED") {
-        const sources = (parseSources(r.sources)).map((s) =>
-          s.status === "FINISHED" || s.status === "FAILED"
-            ? s
-            : { ...s, status: "FAILED" as const, statusMessage: CANCELLED_SOURCE_MESSAGE },
-        );
-        this.sql(
-          `UPDATE jobs SET status = 'CANCELLED', status_message = ?, completion_time = ?, sources = ?,
-                           owner = NULL, lease_expires = NULL WHERE id = ?`,
-        ).run(CANCELLED_JOB_MESSAGE, now, sourcesJson(sources), jobId);
-        return "CANCELLED";
-      }
+      if (r.status === "SUBMITTED") return this.endJob(r, cancelled(parseSources(r.sources)), now).status;
       if (r.status === "IN_PROGRESS") {
         this.sql("UPDATE jobs SET status = 'CANCELLING' WHERE id = ?").run(jobId);
         return "CANCELLING";

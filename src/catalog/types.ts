@@ -1,6 +1,7 @@
 // The Catalog: everything refstore knows about stores, jobs, references and tags.
 // One interface, two implementations (sqlite.ts for the embedded default, postgres.ts for
-// scale-out). Both must pass the same test suite (test/catalog.test.ts).
+// scale-out). Both must pass the same test suite (test/catalog/contract.test.ts; what only
+// PostgreSQL must get right across processes is in test/catalog/postgres.test.ts).
 //
 // Conventions
 // - Timestamps are integer milliseconds since the epoch (number). The service layer turns them
@@ -11,6 +12,10 @@
 //   `limit` items. The caller asks for limit+1 to know whether there is a next page.
 // - Filters are applied in the query, before the limit.
 // - Methods never throw for "not found": they return undefined / false.
+
+import type { SequenceInfo } from "../fasta/types.js";
+
+export type { SequenceInfo } from "../fasta/types.js";
 
 export type JobStatus =
   | "SUBMITTED"
@@ -119,13 +124,6 @@ export interface ReferenceRecord {
   compression: "none" | "bgzf";
 }
 
-export interface SequenceInfo {
-  name: string;
-  length: number;
-  md5: string;
-  ga4gh: string;
-}
-
 export interface ReferenceFilter {
   name?: string; // exact match
   md5?: string; // case-insensitive exact match
@@ -133,12 +131,19 @@ export interface ReferenceFilter {
   createdBefore?: number;
 }
 
-/** A claimed job: the worker holds its lease until `leaseExpires`. */
-export interface Lease {
-  jobId: string;
-  workerId: string;
-  leaseExpires: number;
+/** Every blob key a reference owns (deleted with it). */
+export function referenceBlobKeys(ref: ReferenceRecord): string[] {
+  return [ref.source.key, ref.index.key, ...ref.extraKeys];
 }
+
+/**
+ * What claimJob found: a job for this worker to run, a job it ended instead (given up: its
+ * attempts are used up), or nothing to do.
+ */
+export type Claim =
+  | { kind: "claimed"; job: JobRecord }
+  | { kind: "given-up"; job: JobRecord }
+  | { kind: "none" };
 
 export interface Catalog {
   /** Apply pending migrations (idempotent; safe when several processes start at once). */
@@ -174,16 +179,16 @@ export interface Catalog {
   /**
    * Atomically claim one job that needs work: SUBMITTED, or IN_PROGRESS/CANCELLING whose lease
    * has expired (its worker died). Oldest first. Sets status IN_PROGRESS (CANCELLING stays
-   * CANCELLING), owner = workerId, lease until now+leaseMs, attempts + 1. Returns the job or
-   * undefined.
+   * CANCELLING), owner = workerId, lease until now+leaseMs, attempts + 1, and returns
+   * `{ kind: "claimed", job }`; `{ kind: "none" }` when no job needs work.
    *
    * A job whose lease expired after `maxAttempts` claims (omitted: no limit) is not handed out
    * again: in the same transaction it is ended as outcome.ts `givenUp` says (CANCELLING →
    * CANCELLED, otherwise FAILED or COMPLETED_WITH_FAILURES, completionTime = now, lease
-   * released), and returned with that terminal status. The caller then deletes the job's pending
-   * blobs (the catalog cannot reach the blob store) and claims again.
+   * released), and returned as `{ kind: "given-up", job }` with that terminal status. The caller
+   * then deletes the job's pending blobs (the catalog cannot reach the blob store) and claims again.
    */
-  claimJob(workerId: string, leaseMs: number, now: number, maxAttempts?: number): Promise<JobRecord | undefined>;
+  claimJob(workerId: string, leaseMs: number, now: number, maxAttempts?: number): Promise<Claim>;
   /** Extend the lease; false if the worker no longer owns the job (lease lost). */
   renewLease(jobId: string, workerId: string, leaseMs: number, now: number): Promise<boolean>;
   /**
@@ -212,9 +217,15 @@ export interface Catalog {
     completionTime: number,
   ): Promise<boolean>;
   /**
-   * Cancel: SUBMITTED → CANCELLED at once (sources not finished are marked FAILED "cancelled"
-   * by the caller's message), IN_PROGRESS → CANCELLING. Returns the new status, or undefined if
-   * the job does not exist. Terminal jobs are returned unchanged.
+   * Wind up a cancelled job its worker owns, in one transaction: ended as outcome.ts `cancelled`
+   * says (CANCELLED, sources not yet FINISHED or FAILED become FAILED), completionTime, lease
+   * released. False if the lease was lost.
+   */
+  finishCancelled(jobId: string, workerId: string, completionTime: number): Promise<boolean>;
+  /**
+   * Cancel: SUBMITTED → CANCELLED at once (ended as outcome.ts `cancelled` says), IN_PROGRESS →
+   * CANCELLING (its worker winds it up with finishCancelled). Returns the new status, or
+   * undefined if the job does not exist. Terminal jobs are returned unchanged.
    */
   requestCancel(storeId: string, jobId: string, now: number): Promise<JobStatus | undefined>;
   /** Current status of a job (workers poll this to notice CANCELLING). */

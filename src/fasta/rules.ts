@@ -1,5 +1,5 @@
 // Acceptance rules of the FASTA engine and their user-facing messages (see docs/fasta-rules.md).
-// Every message stays within the 127 characters of a job's statusMessage: names are shortened.
+// Every message stays within a statusMessage's MAX_MESSAGE_LENGTH (types.ts): names are shortened.
 
 import { FastaError } from "./types.js";
 
@@ -10,7 +10,7 @@ export const MAX_SEQUENCE_LENGTH = 2 ** 31 - 1;
 /** Longest accepted sequence name (bounded memory while streaming a header). */
 export const MAX_NAME_LENGTH = 1024;
 
-/** Shorten a user-supplied string so that the message fits in 127 characters. */
+/** Shorten a user-supplied string so that the message fits in MAX_MESSAGE_LENGTH characters. */
 export function q(s: string, max = 40): string {
   return s.length > max ? s.slice(0, max - 3) + "..." : s;
 }

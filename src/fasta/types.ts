@@ -1,7 +1,13 @@
 // The FASTA engine's contract. Pure: it reads bytes from an async iterable and hands the same
 // bytes, unchanged, to a sink; it knows nothing of HTTP, S3 or the catalog.
 
-import type { SequenceInfo } from "../catalog/types.js";
+/** The facts of one sequence of a FASTA file (refget digests of its normalised sequence). */
+export interface SequenceInfo {
+  name: string;
+  length: number;
+  md5: string;
+  ga4gh: string;
+}
 
 export interface IngestOptions {
   /** Receives every source byte exactly as read, in order (to store SOURCE byte for byte). */
@@ -26,10 +32,18 @@ export interface IngestResult {
   sequences: SequenceInfo[];
 }
 
-/** A source that failed validation. `message` is user-facing and at most 127 characters. */
+/** The longest statusMessage of an import job or source (P_TEXT of at most 127 characters). */
+export const MAX_MESSAGE_LENGTH = 127;
+
+/** `text` cut to MAX_MESSAGE_LENGTH characters, ending in "..." when it was cut. */
+export function shortenMessage(text: string): string {
+  return text.length > MAX_MESSAGE_LENGTH ? text.slice(0, MAX_MESSAGE_LENGTH - 3) + "..." : text;
+}
+
+/** A source that failed validation. `message` is user-facing and at most MAX_MESSAGE_LENGTH characters. */
 export class FastaError extends Error {
   constructor(message: string) {
-    super(message.length > 127 ? message.slice(0, 124) + "..." : message);
+    super(shortenMessage(message));
     this.name = "FastaError";
   }
 }

@@ -16,7 +16,8 @@ export interface ImportDeps {
   now: () => number;
 }
 
-export function referenceKeys(storeId: string, referenceId: string) {
+/** The blob keys a new reference's files are written under. */
+function blobKeysOfNewReference(storeId: string, referenceId: string) {
   const base = `stores/${storeId}/references/${referenceId}`;
   return { source: `${base}/source`, index: `${base}/index.fai`, gzi: `${base}/source.gzi` };
 }
@@ -28,7 +29,7 @@ export async function importSource(
   signal: AbortSignal,
 ): Promise<{ reference: ReferenceRecord; keys: string[] }> {
   const referenceId = newId();
-  const keys = referenceKeys(job.storeId, referenceId);
+  const keys = blobKeysOfNewReference(job.storeId, referenceId);
   const all = [keys.source, keys.index, keys.gzi];
   for (const key of all) await deps.catalog.addPendingBlob(key, job.id, deps.now());
 

@@ -19,7 +19,7 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "pino";
 import { tagKey } from "../catalog/ids.js";
 import { outcome, statusText } from "../catalog/outcome.js";
-import { TERMINAL_JOB_STATUSES, type JobRecord, type JobStatus } from "../catalog/types.js";
+import type { Claim, JobRecord, JobStatus } from "../catalog/types.js";
 import { SourceError } from "../blobs/types.js";
 import { FastaError } from "../fasta/types.js";
 import { deleteKeys, importSource, type ImportDeps } from "./import-source.js";
@@ -49,7 +49,27 @@ export interface WorkerEvents {
 
 class LeaseLost extends Error {}
 
-const CANCELLED_MESSAGE = "cancelled before this source was imported";
+/**
+ * What a running job is about: running its sources; cancelling (a cancel was requested: wind it
+ * up as CANCELLED); stopping (the worker stops: give the job back); lease-lost (another worker
+ * has it now: write nothing more). A job only moves rightwards in this list: a cancel beats a
+ * stop (the user asked for an end), and once the lease is lost nothing else matters.
+ */
+type JobState = "running" | "stopping" | "cancelling" | "lease-lost";
+const RANK: Record<JobState, number> = { running: 0, stopping: 1, cancelling: 2, "lease-lost": 3 };
+
+/** One job this worker runs: its state, and the controller that aborts its import when that changes. */
+class RunningJob {
+  readonly controller = new AbortController();
+  constructor(public state: JobState) {}
+
+  /** Move to `next` (unless the job is already further along) and abort the running import. */
+  to(next: Exclude<JobState, "running">, reason: Error): void {
+    if (RANK[next] <= RANK[this.state]) return;
+    this.state = next;
+    this.controller.abort(reason);
+  }
+}
 
 export class ImportWorker {
   readonly id = `worker-${randomUUID()}`;
@@ -64,7 +84,7 @@ export class ImportWorker {
   private loop: Promise<void> | undefined;
   private unsubscribe: (() => void) | undefined;
   private readonly active = new Set<Promise<void>>();
-  private readonly controllers = new Set<AbortController>();
+  private readonly runningJobs = new Set<RunningJob>();
   /** set by stop(): no more claims, running imports may finish */
   private draining = false;
 
@@ -115,7 +135,7 @@ export class ImportWorker {
     this.stopped = true;
     this.unsubscribe?.();
     this.wake?.();
-    for (const c of this.controllers) c.abort(new Error("worker stopping"));
+    for (const run of this.runningJobs) run.to("stopping", new Error("worker stopping"));
     await this.loop;
     await Promise.allSettled([...this.active]);
   }
@@ -124,20 +144,21 @@ export class ImportWorker {
     // stop() sets draining first: the loop ends, running imports go on until stop() aborts them
     while (!this.draining) {
       if (this.running < this.opts.concurrency) {
-        let job: JobRecord | undefined;
+        let claim: Claim = { kind: "none" };
         try {
-          job = await this.deps.catalog.claimJob(this.id, this.opts.leaseMs, Date.now(), this.opts.maxAttempts);
+          claim = await this.deps.catalog.claimJob(this.id, this.opts.leaseMs, Date.now(), this.opts.maxAttempts);
         } catch (err) {
           this.opts.log.error({ err }, "claiming a job failed");
         }
-        if (job && TERMINAL_JOB_STATUSES.includes(job.status)) {
-          await this.cleanUpGivenUp(job);
+        if (claim.kind === "given-up") {
+          await this.cleanUpGivenUp(claim.job);
           continue; // the claim ended that job instead: look for another
         }
-        if (job) {
+        if (claim.kind === "claimed") {
+          const job = claim.job;
           this.running++;
           const p = this.runJob(job)
-            .catch((err) => this.opts.log.error({ err, jobId: job!.id }, "import job failed unexpectedly"))
+            .catch((err) => this.opts.log.error({ err, jobId: job.id }, "import job failed unexpectedly"))
             .finally(() => {
               this.running--;
               this.active.delete(p);
@@ -185,23 +206,17 @@ export class ImportWorker {
     const log = this.opts.log.child({ jobId: job.id, storeId: job.storeId });
     if (job.attempts !== undefined && job.attempts > 1)
       log.info({ attempt: job.attempts, maxAttempts: this.opts.maxAttempts }, "taking up an interrupted import job");
-    const controller = new AbortController();
-    this.controllers.add(controller);
-    let lost = false;
-    let cancelling = job.status === "CANCELLING";
+    // claimed while stop() was beginning: give it straight back
+    const run = new RunningJob(job.status === "CANCELLING" ? "cancelling" : this.stopped ? "stopping" : "running");
+    this.runningJobs.add(run);
 
     // Heartbeat: renew the lease, and notice a cancellation request.
     const heartbeat = setInterval(async () => {
       try {
-        if (!(await catalog.renewLease(job.id, this.id, this.opts.leaseMs, Date.now()))) {
-          lost = true;
-          controller.abort(new LeaseLost("lease lost"));
-          return;
-        }
-        if ((await catalog.getJobStatus(job.id)) === "CANCELLING" && !cancelling) {
-          cancelling = true;
-          controller.abort(new Error("cancelled"));
-        }
+        if (!(await catalog.renewLease(job.id, this.id, this.opts.leaseMs, Date.now())))
+          return run.to("lease-lost", new LeaseLost("lease lost"));
+        if (RANK[run.state] < RANK.cancelling && (await catalog.getJobStatus(job.id)) === "CANCELLING")
+          run.to("cancelling", new Error("cancelled"));
       } catch (err) {
         log.warn({ err }, "heartbeat failed");
       }
@@ -209,15 +224,9 @@ export class ImportWorker {
 
     const must = (ok: boolean) => {
       if (!ok) {
-        lost = true;
+        run.to("lease-lost", new LeaseLost("lease lost"));
         throw new LeaseLost("lease lost");
       }
-    };
-
-    // On a graceful stop, give the job back at once so a restarted worker need not wait for the
-    // lease; being stopped is not the job's fault, so this claim does not count as an attempt.
-    const release = async () => {
-      await catalog.releaseJob(job.id, this.id).catch(() => false);
     };
 
     try {
@@ -225,10 +234,10 @@ export class ImportWorker {
 
       for (const source of job.sources) {
         if (source.status === "FINISHED" || source.status === "FAILED") continue;
-        if (cancelling || this.stopped || lost) break;
+        if (run.state !== "running") break;
         must(await catalog.updateSource(job.id, this.id, source.index, { status: "IN_PROGRESS", statusMessage: null }));
         try {
-          const { reference, keys } = await importSource(this.deps, job, source, controller.signal);
+          const { reference, keys } = await importSource(this.deps, job, source, run.controller.signal);
           if (source.tags && Object.keys(source.tags).length)
             await catalog.putTags(tagKey({ storeId: job.storeId, referenceId: reference.id }), source.tags);
           if (!(await catalog.finishSource(job.id, this.id, source.index, reference))) {
@@ -243,9 +252,9 @@ export class ImportWorker {
           log.info({ source: source.sourceFile, referenceId: reference.id }, "source imported");
           this.events.emit("source-finished", { jobId: job.id, referenceId: reference.id, bytes: reference.source.contentLength });
         } catch (err) {
-          if (lost || err instanceof LeaseLost) throw new LeaseLost("lease lost");
-          if (this.stopped && !cancelling) return release(); // shutting down: the next worker takes the job up
-          if (cancelling) break;
+          if (err instanceof LeaseLost) throw err;
+          // stopped, cancelled or lease lost meanwhile: the failure is that, not the source's
+          if (run.state !== "running") break;
           const message = failureMessage(err);
           if (!(err instanceof FastaError || err instanceof SourceError))
             log.error({ err, source: source.sourceFile }, "source failed with an unexpected error");
@@ -257,30 +266,36 @@ export class ImportWorker {
           this.events.emit("source-failed", { jobId: job.id, reason });
         }
       }
-      if (this.stopped && !cancelling) return release();
 
-      if (cancelling) {
-        for (const s of job.sources)
-          if (s.status !== "FINISHED" && s.status !== "FAILED")
-            must(await catalog.updateSource(job.id, this.id, s.index, { status: "FAILED", statusMessage: CANCELLED_MESSAGE }));
-        must(await catalog.finishJob(job.id, this.id, "CANCELLED", "cancelled on request", Date.now()));
-        log.info("import job cancelled");
-        this.events.emit("job-finished", { jobId: job.id, status: "CANCELLED" });
-        return;
+      switch (run.state) {
+        case "lease-lost":
+          throw new LeaseLost("lease lost");
+        case "stopping":
+          // Give the job back at once so a restarted worker need not wait for the lease; being
+          // stopped is not the job's fault, so this claim does not count as an attempt.
+          await catalog.releaseJob(job.id, this.id).catch(() => false);
+          return;
+        case "cancelling":
+          must(await catalog.finishCancelled(job.id, this.id, Date.now()));
+          log.info("import job cancelled");
+          this.events.emit("job-finished", { jobId: job.id, status: "CANCELLED" });
+          return;
+        case "running": {
+          const { status, message } = outcome(job.sources);
+          must(await catalog.finishJob(job.id, this.id, status, message, Date.now()));
+          log.info({ status }, "import job finished");
+          this.events.emit("job-finished", { jobId: job.id, status });
+        }
       }
-      const { status, message } = outcome(job.sources);
-      must(await catalog.finishJob(job.id, this.id, status, message, Date.now()));
-      log.info({ status }, "import job finished");
-      this.events.emit("job-finished", { jobId: job.id, status });
     } catch (err) {
-      if (err instanceof LeaseLost || lost) {
+      if (err instanceof LeaseLost || run.state === "lease-lost") {
         log.warn("lease lost: another worker took this job over");
         this.events.emit("lease-lost", { jobId: job.id });
       }
       else throw err;
     } finally {
       clearInterval(heartbeat);
-      this.controllers.delete(controller);
+      this.runningJobs.delete(run);
     }
   }
 }

@@ -9,16 +9,10 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import {
-  MAX_MESSAGE_LENGTH,
-  S3SourceReader,
-  makeS3Client,
-  parseBucketMounts,
-  s3OptionsFromEnv,
-  sourceMessage,
-  truncateMiddle,
-} from "../../src/blobs/sources.js";
+import { S3SourceReader, makeS3Client, sourceMessage, truncateMiddle } from "../../src/blobs/sources.js";
 import { SourceError } from "../../src/blobs/types.js";
+import { loadConfig, parseBucketMounts } from "../../src/config.js";
+import { MAX_MESSAGE_LENGTH } from "../../src/fasta/types.js";
 import { startS3, type TestS3 } from "../support/s3.js";
 
 async function readAll(s: Readable): Promise<Buffer> {
@@ -41,23 +35,6 @@ async function rejectsWith(p: Promise<unknown>, msg: string | RegExp) {
   });
 }
 
-describe("parseBucketMounts", () => {
-  test("parses, trims, skips empty items", () => {
-    const m = parseBucketMounts(" refs=/data/refs , other=/mnt/x/,,");
-    assert.deepEqual([...m], [
-      ["refs", "/data/refs"],
-      ["other", "/mnt/x"],
-    ]);
-    assert.equal(parseBucketMounts(undefined).size, 0);
-    assert.equal(parseBucketMounts("").size, 0);
-  });
-  test("rejects malformed input", () => {
-    for (const bad of ["refs", "=/x", "refs=", "refs=relative/dir", "a=/x,a=/y", "a/b=/x"]) {
-      assert.throws(() => parseBucketMounts(bad), /REFSTORE_BUCKET_MOUNTS/, bad);
-    }
-  });
-});
-
 describe("messages", () => {
   test("truncateMiddle", () => {
     assert.equal(truncateMiddle("abcdef", 10), "abcdef");
@@ -69,14 +46,10 @@ describe("messages", () => {
   test("long keys are shortened in the middle, bucket kept", () => {
     const key = "genomes/" + "k".repeat(300) + "/GRCh38.fa";
     const m = sourceMessage(`s3://my-bucket/${key}`, "no such object");
-    assert.ok(m.length <= 127, String(m.length));
+    assert.ok(m.length <= MAX_MESSAGE_LENGTH, String(m.length));
     assert.ok(m.startsWith("s3://my-bucket/genomes/k"));
     assert.ok(m.endsWith("/GRCh38.fa: no such object"));
     assert.ok(m.includes("…"));
-  });
-  test("env", () => {
-    const o = s3OptionsFromEnv({ REFSTORE_S3_ENDPOINT: "http://h:1", REFSTORE_S3_ACCESS_KEY_ID: "a", REFSTORE_S3_SECRET_ACCESS_KEY: "s" });
-    assert.deepEqual(o, { endpoint: "http://h:1", accessKeyId: "a", secretAccessKey: "s", sessionToken: undefined, region: undefined });
   });
 });
 
@@ -182,8 +155,9 @@ describe("S3 GetObject (s3rver)", () => {
     assert.equal((await readAll(odd.stream)).toString(), ">x\nAC\n");
   });
 
-  test("from environment variables", async () => {
-    const r = S3SourceReader.fromEnv({ ...s3.env });
+  test("from environment variables (REFSTORE_S3_* as config.ts reads them)", async () => {
+    const config = loadConfig({ ...s3.env });
+    const r = new S3SourceReader({ mounts: config.bucketMounts, s3: config.s3 });
     try {
       const { stream } = await r.open("s3://src/genomes/phix.fa");
       assert.equal((await readAll(stream)).length, data.length);

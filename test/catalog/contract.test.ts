@@ -14,6 +14,8 @@ import { gaveUpMessage } from "../../src/catalog/outcome.js";
 import { POSTGRES_MIGRATIONS } from "../../src/catalog/postgres-migrations.js";
 import { SQLITE_MIGRATIONS } from "../../src/catalog/sqlite-migrations.js";
 import type { Catalog, JobRecord, JobStatus, ReferenceRecord } from "../../src/catalog/types.js";
+import type { DatabaseLocation } from "../../src/config.js";
+import { claimedJob, givenUpJob, NOTHING_TO_CLAIM } from "../support/claims.js";
 import { backends } from "../support/refstore.js";
 
 const A = "111111111111";
@@ -53,6 +55,11 @@ function reference(id: string, storeId: string, jobId: string, creationTime: num
   };
 }
 
+/** The PostgreSQL database of a test, or else the SQLite file. */
+function location(databaseUrl: string | undefined, sqlitePath: string): DatabaseLocation {
+  return databaseUrl ? { kind: "postgres", url: databaseUrl } : { kind: "sqlite", path: sqlitePath };
+}
+
 const kinds = [...new Set(backends().map((b) => b.split("+")[0]))];
 for (const kind of kinds) {
   describe(`catalog contract [${kind}]`, () => {
@@ -69,7 +76,7 @@ for (const kind of kinds) {
         databaseUrl = db.url;
         stopDb = () => db.stop();
       }
-      catalog = await openCatalog({ databaseUrl, sqlitePath: join(dir, "catalog.sqlite") });
+      catalog = await openCatalog({ database: location(databaseUrl, join(dir, "catalog.sqlite")) });
       await catalog.migrate(); // a second migrate changes nothing
     });
     after(async () => {
@@ -149,11 +156,11 @@ for (const kind of kinds) {
     test("claim, lease, progress, finish: only the owner may write", async () => {
       const store = "1000000002";
       await catalog.insertJob(job("3000000001", store, 1_000));
-      const claimed = await catalog.claimJob("w1", 30_000, 10_000);
+      const claimed = claimedJob(await catalog.claimJob("w1", 30_000, 10_000));
       assert.equal(claimed?.id, "3000000001");
       assert.equal(claimed?.status, "IN_PROGRESS");
       assert.equal(await catalog.getJobStatus("3000000001"), "IN_PROGRESS");
-      assert.equal(await catalog.claimJob("w2", 30_000, 10_001), undefined, "a leased job is not handed out twice");
+      assert.deepEqual(await catalog.claimJob("w2", 30_000, 10_001), NOTHING_TO_CLAIM, "a leased job is not handed out twice");
 
       assert.equal(await catalog.renewLease("3000000001", "w2", 30_000, 10_002), false);
       assert.equal(await catalog.renewLease("3000000001", "w1", 30_000, 10_002), true);
@@ -161,7 +168,7 @@ for (const kind of kinds) {
       assert.equal(await catalog.updateSource("3000000001", "w2", 0, { status: "FAILED", statusMessage: "x" }), false);
 
       // The lease runs out: another worker takes the job over, the first can no longer write.
-      const taken = await catalog.claimJob("w2", 30_000, 50_000);
+      const taken = claimedJob(await catalog.claimJob("w2", 30_000, 50_000));
       assert.equal(taken?.id, "3000000001");
       assert.equal(taken?.sources[0].status, "IN_PROGRESS", "progress survives the takeover");
       const ref = reference("4000000001", store, "3000000001", 50_001, "3332ED720AC7EAA9B3655C06F6B9E196");
@@ -194,9 +201,9 @@ for (const kind of kinds) {
 
       // A released lease (negative) makes a job claimable at once.
       await catalog.insertJob(job("3000000002", store, 2_000));
-      assert.equal((await catalog.claimJob("w3", 30_000, 70_000))?.id, "3000000002");
+      assert.equal(claimedJob(await catalog.claimJob("w3", 30_000, 70_000)).id, "3000000002");
       assert.equal(await catalog.renewLease("3000000002", "w3", -30_000, 0), true);
-      assert.equal((await catalog.claimJob("w4", 30_000, 70_001))?.id, "3000000002");
+      assert.equal(claimedJob(await catalog.claimJob("w4", 30_000, 70_001)).id, "3000000002");
       assert.equal(await catalog.finishJob("3000000002", "w4", "FAILED", "all 2 sources failed", 70_002), true);
     });
 
@@ -207,15 +214,15 @@ for (const kind of kinds) {
       const cancelled = await catalog.getJob(store, "5000000001");
       assert.equal(cancelled?.completionTime, 99);
       assert.ok(cancelled?.sources.every((s) => s.status === "FAILED" && /cancelled/.test(s.statusMessage ?? "")));
-      assert.equal(await catalog.claimJob("w", 1000, 100), undefined, "a cancelled job is never claimed");
+      assert.deepEqual(await catalog.claimJob("w", 1000, 100), NOTHING_TO_CLAIM, "a cancelled job is never claimed");
 
       await catalog.insertJob(job("5000000002", store, 2));
-      await catalog.claimJob("w", 1000, 100);
+      claimedJob(await catalog.claimJob("w", 1000, 100));
       assert.equal(await catalog.requestCancel(store, "5000000002", 101), "CANCELLING");
       assert.equal(await catalog.requestCancel(store, "5000000002", 102), "CANCELLING");
       assert.equal(await catalog.getJobStatus("5000000002"), "CANCELLING");
       // Its worker died: the next worker gets it, still CANCELLING, to wind it up.
-      const again = await catalog.claimJob("w2", 1000, 5000);
+      const again = claimedJob(await catalog.claimJob("w2", 1000, 5000));
       assert.equal(again?.status, "CANCELLING");
       assert.equal(await catalog.finishJob("5000000002", "w2", "CANCELLED", "cancelled on request", 5001), true);
       assert.equal(await catalog.requestCancel(store, "5000000002", 6000), "CANCELLED", "terminal jobs are unchanged");
@@ -223,10 +230,35 @@ for (const kind of kinds) {
       assert.equal(await catalog.requestCancel("1000000001", "5000000002", 6000), undefined, "only in its own store");
     });
 
+    test("finishCancelled: the owner winds a cancelled job up; finished sources keep their reference", async () => {
+      const store = "1000000004";
+      const id = "5100000001";
+      await catalog.insertJob(job(id, store, 3));
+      assert.equal(claimedJob(await catalog.claimJob("w1", 60_000, 200)).id, id);
+      assert.equal(await catalog.finishSource(id, "w1", 0, reference("5200000001", store, id, 201, "ab".repeat(16))), true);
+      assert.equal(await catalog.updateSource(id, "w1", 1, { status: "IN_PROGRESS" }), true);
+      assert.equal(await catalog.requestCancel(store, id, 202), "CANCELLING");
+      assert.equal(await catalog.finishCancelled(id, "w2", 203), false, "only the owner");
+      assert.equal(await catalog.getJobStatus(id), "CANCELLING");
+      assert.equal(await catalog.finishCancelled(id, "w1", 204), true);
+      const ended = await catalog.getJob(store, id);
+      assert.equal(ended?.status, "CANCELLED");
+      assert.equal(ended?.statusMessage, "cancelled on request");
+      assert.equal(ended?.completionTime, 204);
+      assert.deepEqual(
+        ended?.sources.map((s) => [s.status, s.statusMessage, s.referenceId]),
+        [["FINISHED", undefined, "5200000001"], ["FAILED", "cancelled before this source was imported", undefined]],
+      );
+      assert.deepEqual(ended?.sources[1].tags, { k: "v" }, "the rest of the source is kept");
+      assert.equal(await catalog.renewLease(id, "w1", 60_000, 205), false, "the lease is released");
+      assert.equal(await catalog.finishCancelled(id, "w1", 206), false, "an ended job stays ended");
+      assert.equal((await catalog.getJob(store, id))?.completionTime, 204);
+    });
+
     test("references: md5 filter ignores case, keyset, delete returns the record", async () => {
       const store = "1000000009";
       await catalog.insertJob(job("6000000001", store, 1));
-      const claimed = await catalog.claimJob("w", 60_000, 10);
+      const claimed = claimedJob(await catalog.claimJob("w", 60_000, 10));
       assert.equal(claimed?.id, "6000000001");
       await catalog.finishSource("6000000001", "w", 0, reference("7000000001", store, "6000000001", 20, "aa".repeat(16), "chrM"));
       await catalog.finishSource("6000000001", "w", 1, reference("7000000002", store, "6000000001", 20, "bb".repeat(16), "chrM"));
@@ -272,7 +304,7 @@ for (const kind of kinds) {
       const store = "1000000006";
       const id = "9100000001";
       await catalog.insertJob(job(id, store, 5));
-      assert.equal((await catalog.claimJob("w1", 30_000, 1_000, 3))?.id, id);
+      assert.equal(claimedJob(await catalog.claimJob("w1", 30_000, 1_000, 3)).id, id);
       await catalog.addPendingBlob("orphans/running/source", id, 1_000);
       await catalog.addPendingBlob("orphans/vanished/source", "9100000999", 1_000);
       const ours = async () => (await catalog.orphanedPendingBlobs(1000)).filter((k) => k.startsWith("orphans/"));
@@ -291,7 +323,7 @@ for (const kind of kinds) {
       const id = "9000000001";
       await catalog.insertJob(job(id, store, 10));
       assert.equal((await catalog.getJob(store, id))?.attempts, 0);
-      const first = await catalog.claimJob("w1", 1000, 100_000, 3);
+      const first = claimedJob(await catalog.claimJob("w1", 1000, 100_000, 3));
       assert.equal(first?.attempts, 1, "the first claim of a SUBMITTED job makes it 1");
       assert.equal((await catalog.getJob(store, id))?.attempts, 1);
 
@@ -299,12 +331,12 @@ for (const kind of kinds) {
       assert.equal(await catalog.releaseJob(id, "w1"), true);
       assert.equal((await catalog.getJob(store, id))?.attempts, 0, "a job given back does not use up an attempt");
       assert.equal(await catalog.updateSource(id, "w1", 0, { status: "IN_PROGRESS" }), false, "nor is it still w1's");
-      assert.equal((await catalog.claimJob("w2", 1000, 100_001, 3))?.attempts, 1, "claimable at once");
+      assert.equal(claimedJob(await catalog.claimJob("w2", 1000, 100_001, 3)).attempts, 1, "claimable at once");
 
       // Its workers die: each lease expiry and takeover counts.
-      assert.equal(await catalog.claimJob("w3", 1000, 100_500, 3), undefined, "w2's lease still runs");
-      assert.equal((await catalog.claimJob("w3", 1000, 102_000, 3))?.attempts, 2);
-      const third = await catalog.claimJob("w4", 1000, 104_000, 3);
+      assert.deepEqual(await catalog.claimJob("w3", 1000, 100_500, 3), NOTHING_TO_CLAIM, "w2's lease still runs");
+      assert.equal(claimedJob(await catalog.claimJob("w3", 1000, 102_000, 3)).attempts, 2);
+      const third = claimedJob(await catalog.claimJob("w4", 1000, 104_000, 3));
       assert.equal(third?.attempts, 3);
       assert.equal(third?.status, "IN_PROGRESS");
       assert.equal(await catalog.finishJob(id, "w4", "COMPLETED", undefined, 104_100), true);
@@ -315,16 +347,16 @@ for (const kind of kinds) {
       const store = "1000000005";
       const id = "9000000002";
       await catalog.insertJob(job(id, store, 20));
-      await catalog.claimJob("w1", 1000, 200_000, 2);
+      claimedJob(await catalog.claimJob("w1", 1000, 200_000, 2));
       const ref = reference("9100000001", store, id, 200_100, "cc".repeat(16));
       assert.equal(await catalog.finishSource(id, "w1", 0, ref), true);
       assert.equal(await catalog.updateSource(id, "w1", 1, { status: "IN_PROGRESS" }), true);
       await catalog.addPendingBlob("stores/1000000005/references/9100000002/source", id, 200_200);
       // w1 dies; w2 takes over (attempt 2 of 2) and dies too.
-      assert.equal((await catalog.claimJob("w2", 1000, 202_000, 2))?.attempts, 2);
-      assert.equal(await catalog.claimJob("w3", 1000, 202_500, 2), undefined, "w2's lease still runs");
+      assert.equal(claimedJob(await catalog.claimJob("w2", 1000, 202_000, 2)).attempts, 2);
+      assert.deepEqual(await catalog.claimJob("w3", 1000, 202_500, 2), NOTHING_TO_CLAIM, "w2's lease still runs");
 
-      const ended = await catalog.claimJob("w3", 1000, 204_000, 2);
+      const ended = givenUpJob(await catalog.claimJob("w3", 1000, 204_000, 2));
       assert.equal(ended?.id, id);
       assert.equal(ended?.status, "COMPLETED_WITH_FAILURES", "the finished source keeps its reference");
       assert.equal(ended?.completionTime, 204_000);
@@ -347,35 +379,35 @@ for (const kind of kinds) {
       );
       await catalog.removePendingBlobs(["stores/1000000005/references/9100000002/source"]);
 
-      assert.equal(await catalog.claimJob("w4", 1000, 999_000, 2), undefined, "never claimed again");
-      assert.equal(await catalog.claimJob("w4", 1000, 999_000, 100), undefined, "not even with a higher limit");
+      assert.deepEqual(await catalog.claimJob("w4", 1000, 999_000, 2), NOTHING_TO_CLAIM, "never claimed again");
+      assert.deepEqual(await catalog.claimJob("w4", 1000, 999_000, 100), NOTHING_TO_CLAIM, "not even with a higher limit");
       assert.equal(await catalog.renewLease(id, "w2", 1000, 204_001), false, "the dead worker's lease is gone");
       assert.equal(await catalog.finishJob(id, "w2", "COMPLETED", undefined, 204_002), false);
       assert.equal(await catalog.requestCancel(store, id, 204_003), "COMPLETED_WITH_FAILURES", "terminal jobs are unchanged");
 
       // No source finished: FAILED, saying why. Limit 1: the first expiry ends it.
       await catalog.insertJob(job("9000000003", store, 30, "SUBMITTED", { sources: [job("", "", 0).sources[1]] }));
-      assert.equal((await catalog.claimJob("w1", 1000, 300_000, 1))?.attempts, 1, "a SUBMITTED job always runs");
-      const failed = await catalog.claimJob("w2", 1000, 302_000, 1);
+      assert.equal(claimedJob(await catalog.claimJob("w1", 1000, 300_000, 1)).attempts, 1, "a SUBMITTED job always runs");
+      const failed = givenUpJob(await catalog.claimJob("w2", 1000, 302_000, 1));
       assert.equal(failed?.status, "FAILED");
       assert.equal(failed?.statusMessage, "import stopped once without finishing (worker crashed or lost its lease); not retried");
       assert.deepEqual(failed?.sources.map((s) => [s.status, s.statusMessage]), [["FAILED", failed?.statusMessage]]);
       assert.equal(failed?.completionTime, 302_000);
-      assert.equal(await catalog.claimJob("w3", 1000, 999_000, 1), undefined);
+      assert.deepEqual(await catalog.claimJob("w3", 1000, 999_000, 1), NOTHING_TO_CLAIM);
 
       // Two sources, none finished: as the worker says it ("all 2 sources failed"), and why.
       await catalog.insertJob(job("9000000004", store, 40));
-      await catalog.claimJob("w1", 1000, 400_000, 1);
-      const both = await catalog.claimJob("w2", 1000, 402_000, 1);
+      claimedJob(await catalog.claimJob("w1", 1000, 400_000, 1));
+      const both = givenUpJob(await catalog.claimJob("w2", 1000, 402_000, 1));
       assert.equal(both?.status, "FAILED");
       assert.equal(both?.statusMessage, `all 2 sources failed; ${gaveUpMessage(1)}`);
 
       // Every source done, only finishJob missing when the worker died: ended as it would have.
       await catalog.insertJob(job("9000000005", store, 50));
-      await catalog.claimJob("w1", 1000, 500_000, 1);
+      claimedJob(await catalog.claimJob("w1", 1000, 500_000, 1));
       await catalog.finishSource("9000000005", "w1", 0, reference("9100000005", store, "9000000005", 500_001, "dd".repeat(16)));
       await catalog.updateSource("9000000005", "w1", 1, { status: "FAILED", statusMessage: "s3://bucket/b.fa: no such object" });
-      const done = await catalog.claimJob("w2", 1000, 502_000, 1);
+      const done = givenUpJob(await catalog.claimJob("w2", 1000, 502_000, 1));
       assert.equal(done?.status, "COMPLETED_WITH_FAILURES");
       assert.equal(done?.statusMessage, "1 of 2 sources failed");
       assert.equal(done?.sources[1].statusMessage, "s3://bucket/b.fa: no such object");
@@ -385,15 +417,15 @@ for (const kind of kinds) {
       const store = "1000000005";
       const id = "9000000006";
       await catalog.insertJob(job(id, store, 60));
-      await catalog.claimJob("w1", 1000, 600_000, 2);
+      claimedJob(await catalog.claimJob("w1", 1000, 600_000, 2));
       assert.equal(await catalog.finishSource(id, "w1", 0, reference("9100000006", store, id, 600_001, "ee".repeat(16))), true);
       assert.equal(await catalog.updateSource(id, "w1", 1, { status: "IN_PROGRESS" }), true);
       assert.equal(await catalog.requestCancel(store, id, 600_002), "CANCELLING");
       // An attempt left: the next worker gets it, still CANCELLING, to wind it up; it dies too.
-      const again = await catalog.claimJob("w2", 1000, 602_000, 2);
+      const again = claimedJob(await catalog.claimJob("w2", 1000, 602_000, 2));
       assert.equal(again?.status, "CANCELLING");
       assert.equal(again?.attempts, 2);
-      const ended = await catalog.claimJob("w3", 1000, 604_000, 2);
+      const ended = givenUpJob(await catalog.claimJob("w3", 1000, 604_000, 2));
       assert.equal(ended?.status, "CANCELLED");
       assert.equal(ended?.statusMessage, "cancelled on request");
       assert.equal(ended?.completionTime, 604_000);
@@ -402,7 +434,7 @@ for (const kind of kinds) {
         [["FINISHED", undefined, "9100000006"], ["FAILED", "cancelled before this source was imported", undefined]],
       );
       assert.deepEqual(await catalog.getJob(store, id), ended);
-      assert.equal(await catalog.claimJob("w4", 1000, 999_000, 2), undefined, "never claimed again");
+      assert.deepEqual(await catalog.claimJob("w4", 1000, 999_000, 2), NOTHING_TO_CLAIM, "never claimed again");
     });
 
     test("migration 2 upgrades a catalog whose jobs are in flight: attempts start at 0", async () => {
@@ -432,10 +464,10 @@ for (const kind of kinds) {
         db.exec(insert);
         db.close();
       }
-      const upgraded = await openCatalog({ databaseUrl, sqlitePath });
+      const upgraded = await openCatalog({ database: location(databaseUrl, sqlitePath) });
       try {
         assert.equal((await upgraded.getJob("1000000006", "9000000007"))?.attempts, 0);
-        const taken = await upgraded.claimJob("w1", 1000, 1000, 1);
+        const taken = claimedJob(await upgraded.claimJob("w1", 1000, 1000, 1));
         assert.equal(taken?.status, "IN_PROGRESS", "a job in flight gets its full attempts after the upgrade");
         assert.equal(taken?.attempts, 1);
       } finally {
@@ -477,7 +509,7 @@ for (const kind of kinds) {
         for (const sql of inserts) db.exec(sql);
         db.close();
       }
-      const upgraded = await openCatalog({ databaseUrl, sqlitePath });
+      const upgraded = await openCatalog({ database: location(databaseUrl, sqlitePath) });
       try {
         assert.deepEqual(await upgraded.getTags(tagKey({ storeId: "1000000008" })), { team: "genomics" });
         assert.deepEqual(await upgraded.getTags(tagKey({ storeId: "1000000008", referenceId: "9100000009" })), { build: "GRCh38" });

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { PostgresCatalog } from "../../src/catalog/postgres.js";
 import { POSTGRES_MIGRATIONS } from "../../src/catalog/postgres-migrations.js";
 import type { JobRecord, JobStatus, JobSummary, ReferenceRecord } from "../../src/catalog/types.js";
+import { claimedJob, NOTHING_TO_CLAIM } from "../support/claims.js";
 import { getTestDatabaseUrl, type TestDatabase } from "../support/postgres.js";
 
 const ACCOUNT = "123456789012";
@@ -126,8 +127,9 @@ describe("claiming across catalogs", () => {
     const claimed = new Map<string, string[]>();
     const claimer = async (c: PostgresCatalog, worker: string) => {
       for (;;) {
-        const j = await c.claimJob(worker, 60_000, 5000);
-        if (!j) return;
+        const claim = await c.claimJob(worker, 60_000, 5000);
+        if (claim.kind === "none") return;
+        const j = claimedJob(claim);
         assert.equal(j.status, "IN_PROGRESS");
         assert.deepEqual(j.sources.map((s) => s.index), [0, 1]);
         claimed.set(j.id, [...(claimed.get(j.id) ?? []), worker]);
@@ -150,7 +152,7 @@ describe("claiming across catalogs", () => {
       assert.equal(r.owner, claimed.get(r.id)![0]);
       assert.equal(r.lease_expires, 65_000);
     }
-    assert.equal(await a.claimJob("late", 60_000, 5000), undefined);
+    assert.deepEqual(await a.claimJob("late", 60_000, 5000), NOTHING_TO_CLAIM);
   });
 
   test("cancelling while claiming: every job ends either claimed and CANCELLING, or unclaimed and CANCELLED", async (t) => {
@@ -161,8 +163,8 @@ describe("claiming across catalogs", () => {
     const claimed = new Set<string>();
     const cancelResult = new Map<string, JobStatus | undefined>();
     const claimer = async (cat: PostgresCatalog, worker: string) => {
-      for (let j = await cat.claimJob(worker, 60_000, 100); j; j = await cat.claimJob(worker, 60_000, 100)) {
-        claimed.add(j.id);
+      for (let c = await cat.claimJob(worker, 60_000, 100); c.kind !== "none"; c = await cat.claimJob(worker, 60_000, 100)) {
+        claimed.add(claimedJob(c).id);
       }
     };
     // The newest is surely cancelled before anyone claims it; then the race: the canceller goes
@@ -209,11 +211,11 @@ describe("leases", () => {
   test("an expired lease is taken over by another worker; the old owner's writes are refused", async () => {
     const [a, b] = env.catalogs;
     await a.insertJob(job("3000000001", 1));
-    const first = await a.claimJob("old", 1000, 10_000);
+    const first = claimedJob(await a.claimJob("old", 1000, 10_000));
     assert.equal(first?.id, "3000000001");
     assert.equal(await a.updateSource("3000000001", "old", 0, { status: "IN_PROGRESS", statusMessage: "reading" }), true);
-    assert.equal(await b.claimJob("new", 1000, 10_999), undefined, "lease still valid");
-    const second = await b.claimJob("new", 1000, 11_001);
+    assert.deepEqual(await b.claimJob("new", 1000, 10_999), NOTHING_TO_CLAIM, "lease still valid");
+    const second = claimedJob(await b.claimJob("new", 1000, 11_001));
     assert.equal(second?.id, "3000000001");
     assert.equal(second?.status, "IN_PROGRESS");
     assert.deepEqual(second?.sources[0], {
@@ -252,7 +254,7 @@ describe("leases", () => {
     assert.deepEqual(Object.keys(now.sources[1].tags!), ["z", "a"], "tag order kept");
     assert.equal(await b.finishJob("3000000001", "new", "COMPLETED_WITH_FAILURES", undefined, 12_000), true);
     assert.equal(await b.renewLease("3000000001", "new", 1000, 12_001), false, "terminal: no lease");
-    assert.equal(await a.claimJob("third", 1000, 99_999), undefined, "finished jobs are never claimed");
+    assert.deepEqual(await a.claimJob("third", 1000, 99_999), NOTHING_TO_CLAIM, "finished jobs are never claimed");
     const done = (await a.getJob(STORE, "3000000001"))!;
     assert.equal(done.status, "COMPLETED_WITH_FAILURES");
     assert.equal(done.completionTime, 12_000);
@@ -262,13 +264,13 @@ describe("leases", () => {
   test("a lease given up with renewLease(id, me, -leaseMs, 0) is claimable at once; CANCELLING stays CANCELLING", async () => {
     const [a, b] = env.catalogs;
     await a.insertJob(job("3000000002", 2));
-    assert.equal((await a.claimJob("w1", 30_000, 50_000))?.id, "3000000002");
+    assert.equal(claimedJob(await a.claimJob("w1", 30_000, 50_000)).id, "3000000002");
     assert.equal(await a.requestCancel(STORE, "3000000002", 50_001), "CANCELLING");
-    assert.equal(await b.claimJob("w2", 30_000, 50_002), undefined, "w1 still holds it");
+    assert.deepEqual(await b.claimJob("w2", 30_000, 50_002), NOTHING_TO_CLAIM, "w1 still holds it");
     assert.equal(await a.renewLease("3000000002", "w1", -30_000, 0), true);
     const { rows } = await a.pool.query("SELECT lease_expires FROM jobs WHERE id = '3000000002'");
     assert.equal(rows[0].lease_expires, -30_000);
-    const taken = await b.claimJob("w2", 30_000, 50_003);
+    const taken = claimedJob(await b.claimJob("w2", 30_000, 50_003));
     assert.equal(taken?.id, "3000000002");
     assert.equal(taken?.status, "CANCELLING");
     assert.equal(await b.getJobStatus("3000000002"), "CANCELLING");

@@ -44,6 +44,12 @@ export function sharedS3(): Promise<S3Server> {
   return s3Shared;
 }
 
+/**
+ * Config overrides for a test server; `bucketMounts` in REFSTORE_BUCKET_MOUNTS syntax
+ * ("bucket=/dir,…"), read by config.ts as a deployment's would be.
+ */
+export type TestOverrides = Partial<Omit<Config, "bucketMounts">> & { bucketMounts?: string };
+
 export interface TestServer {
   refstore: Refstore;
   url: string;
@@ -53,14 +59,14 @@ export interface TestServer {
   /** an Omics client for account A (or the given credential) */
   client(cred?: (typeof TEST_CREDENTIALS)[number]): OmicsClient;
   /** restart the process's parts on the same data (catalog, blobs, port may change) */
-  restart(overrides?: Partial<Config>): Promise<void>;
+  restart(overrides?: TestOverrides): Promise<void>;
   stop(): Promise<void>;
 }
 
 let counter = 0;
 
 export async function startTestServer(
-  opts: { backend?: Backend; env?: Record<string, string>; overrides?: Partial<Config>; log?: Logger } = {},
+  opts: { backend?: Backend; env?: Record<string, string>; overrides?: TestOverrides; log?: Logger } = {},
 ): Promise<TestServer> {
   const backend = opts.backend ?? "sqlite+disk";
   const dataDir = mkdtempSync(join(tmpdir(), "refstore-test-"));
@@ -91,8 +97,10 @@ export async function startTestServer(
   (await import("node:fs")).writeFileSync(credsFile, JSON.stringify(TEST_CREDENTIALS));
   env.REFSTORE_CREDENTIALS_FILE = credsFile;
 
-  const make = (overrides?: Partial<Config>) =>
-    loadConfig({ ...env }, { ...opts.overrides, ...overrides });
+  const make = (overrides?: TestOverrides) => {
+    const { bucketMounts, ...rest } = { ...opts.overrides, ...overrides };
+    return loadConfig({ ...env, ...(bucketMounts !== undefined && { REFSTORE_BUCKET_MOUNTS: bucketMounts }) }, rest);
+  };
   let config = make();
   const logger = () => opts.log ?? pino({ level: env.REFSTORE_LOG_LEVEL });
   let refstore = await startRefstore(config, logger());
