@@ -16,8 +16,10 @@ import pg from "pg";
 import { attemptsUsedUp, cancelled, givenUp, type JobEnd } from "./outcome.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
 import {
+  JOB_COLUMNS,
   jobFromRow,
   jobSummaryFromRow,
+  jobValues,
   parseSources,
   referenceFromRow,
   sourcesJson,
@@ -25,6 +27,7 @@ import {
   TERMINAL_SQL,
   type Row,
   markSourceFinished,
+  patchSource,
   REFERENCE_COLUMNS,
   schemaIsCurrent,
   referenceValues,
@@ -81,24 +84,6 @@ function keyset(
   if (range.createdBefore !== undefined) clauses.push(`creation_time <= ${p(range.createdBefore)}::bigint`);
   if (after) clauses.push(`(creation_time, id) > (${p(after.creationTime)}::bigint, ${p(after.id)}::text)`);
   return `WHERE ${clauses.join(" AND ")} ORDER BY creation_time, id LIMIT ${p(limit)}`;
-}
-
-const JOB_COLUMNS =
-  "id, store_id, role_arn, status, status_message, creation_time, completion_time, client_token, request_digest, sources";
-
-function jobParams(j: JobRecord): unknown[] {
-  return [
-    j.id,
-    j.storeId,
-    j.roleArn,
-    j.status,
-    j.statusMessage ?? null,
-    j.creationTime,
-    j.completionTime ?? null,
-    j.clientToken ?? null,
-    j.requestDigest ?? null,
-    sourcesJson(j.sources),
-  ];
 }
 
 /** Lock the row of a job `workerId` owns (and has not ended); its sources, or undefined. */
@@ -325,7 +310,7 @@ export class PostgresCatalog implements Catalog {
   async insertJob(job: JobRecord): Promise<void> {
     await this.pool.query(
       `INSERT INTO jobs (${JOB_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      jobParams(job),
+      jobValues(job),
     );
   }
 
@@ -336,7 +321,7 @@ export class PostgresCatalog implements Catalog {
         const batch = jobs.slice(i, i + INSERT_BATCH);
         // One array per column, unnested into rows: 10 parameters per batch, however large.
         const cols: unknown[][] = Array.from({ length: 10 }, () => new Array(batch.length));
-        batch.forEach((j, r) => jobParams(j).forEach((v, k) => (cols[k][r] = v)));
+        batch.forEach((j, r) => jobValues(j).forEach((v, k) => (cols[k][r] = v)));
         await c.query(
           `INSERT INTO jobs (${JOB_COLUMNS})
            SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[],
@@ -464,13 +449,7 @@ export class PostgresCatalog implements Catalog {
     index: number,
     patch: { status: SourceStatus; statusMessage?: string | null },
   ): Promise<boolean> {
-    return this.withOwnedJob(jobId, workerId, (_c, sources) => {
-      const s = sources.find((x) => x.index === index);
-      if (!s) throw new Error(`job ${jobId} has no source ${index}`);
-      s.status = patch.status;
-      if (patch.statusMessage) s.statusMessage = patch.statusMessage;
-      else delete s.statusMessage;
-    });
+    return this.withOwnedJob(jobId, workerId, (_c, sources) => patchSource(sources, jobId, index, patch));
   }
 
   async finishSource(jobId: string, workerId: string, index: number, ref: ReferenceRecord): Promise<boolean> {

@@ -7,6 +7,7 @@ import {
   type JobSummary,
   type ReferenceRecord,
   type SourceRecord,
+  type SourceStatus,
   type StoreRecord,
 } from "./types.js";
 
@@ -117,6 +118,39 @@ export function markSourceFinished(sources: SourceRecord[], jobId: string, index
   s.status = "FINISHED";
   s.referenceId = referenceId;
   delete s.statusMessage;
+}
+
+/** Columns of a jobs row as insertJob writes it, and the values for them (both catalogs). */
+export const JOB_COLUMNS =
+  "id, store_id, role_arn, status, status_message, creation_time, completion_time, client_token, request_digest, sources";
+
+export function jobValues(j: JobRecord): unknown[] {
+  return [
+    j.id,
+    j.storeId,
+    j.roleArn,
+    j.status,
+    j.statusMessage ?? null,
+    j.creationTime,
+    j.completionTime ?? null,
+    j.clientToken ?? null,
+    j.requestDigest ?? null,
+    sourcesJson(j.sources),
+  ];
+}
+
+/** updateSource's change: source `index` gets `patch` (a null or empty message removes it). */
+export function patchSource(
+  sources: SourceRecord[],
+  jobId: string,
+  index: number,
+  patch: { status: SourceStatus; statusMessage?: string | null },
+): void {
+  const s = sources.find((x) => x.index === index);
+  if (!s) throw new Error(`job ${jobId} has no source ${index}`);
+  s.status = patch.status;
+  if (patch.statusMessage) s.statusMessage = patch.statusMessage;
+  else delete s.statusMessage;
 }
 
 /** Columns of a stores row as insertStore writes it, and the values for them (both catalogs). */

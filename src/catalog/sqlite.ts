@@ -13,8 +13,10 @@ import Database from "better-sqlite3";
 import { attemptsUsedUp, cancelled, givenUp, type JobEnd } from "./outcome.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
 import {
+  JOB_COLUMNS,
   jobFromRow,
   jobSummaryFromRow,
+  jobValues,
   parseSources,
   referenceFromRow,
   sourcesJson,
@@ -22,6 +24,7 @@ import {
   TERMINAL_SQL,
   type Row,
   markSourceFinished,
+  patchSource,
   REFERENCE_COLUMNS,
   schemaIsCurrent,
   referenceValues,
@@ -188,36 +191,17 @@ export class SqliteCatalog implements Catalog {
   // --- import jobs ---------------------------------------------------------------------------
 
   private insertJobStatement() {
-    return this.sql(
-      `INSERT INTO jobs (id, store_id, role_arn, status, status_message, creation_time, completion_time,
-                         client_token, request_digest, sources)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-  }
-
-  private jobParams(j: JobRecord) {
-    return [
-      j.id,
-      j.storeId,
-      j.roleArn,
-      j.status,
-      j.statusMessage ?? null,
-      j.creationTime,
-      j.completionTime ?? null,
-      j.clientToken ?? null,
-      j.requestDigest ?? null,
-      sourcesJson(j.sources),
-    ];
+    return this.sql(`INSERT INTO jobs (${JOB_COLUMNS}) VALUES (${JOB_COLUMNS.split(",").map(() => "?").join(", ")})`);
   }
 
   async insertJob(job: JobRecord): Promise<void> {
-    this.insertJobStatement().run(...this.jobParams(job));
+    this.insertJobStatement().run(...jobValues(job));
   }
 
   async insertJobs(jobs: JobRecord[]): Promise<void> {
     const stmt = this.insertJobStatement();
     this.db.transaction(() => {
-      for (const j of jobs) stmt.run(...this.jobParams(j));
+      for (const j of jobs) stmt.run(...jobValues(j));
     })();
   }
 
@@ -334,13 +318,7 @@ export class SqliteCatalog implements Catalog {
     index: number,
     patch: { status: SourceStatus; statusMessage?: string | null },
   ): Promise<boolean> {
-    return this.withOwnedJob(jobId, workerId, (_job, sources) => {
-      const s = sources.find((x) => x.index === index);
-      if (!s) throw new Error(`job ${jobId} has no source ${index}`);
-      s.status = patch.status;
-      if (patch.statusMessage) s.statusMessage = patch.statusMessage;
-      else delete s.statusMessage;
-    });
+    return this.withOwnedJob(jobId, workerId, (_job, sources) => patchSource(sources, jobId, index, patch));
   }
 
   async finishSource(jobId: string, workerId: string, index: number, ref: ReferenceRecord): Promise<boolean> {
