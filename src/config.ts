@@ -198,7 +198,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   const role = (env.REFSTORE_ROLE ?? "all") as Role;
   if (!["api", "worker", "all"].includes(role)) throw new Error(`REFSTORE_ROLE must be api, worker or all`);
   const maxStores = env.REFSTORE_MAX_STORES_PER_ACCOUNT;
-  const dataDir = resolve(env.REFSTORE_DATA_DIR ?? "./refstore-data");
+  // the default catalog and blob locations are inside the data dir, also when it is overridden
+  const dataDir = overrides.dataDir ?? resolve(env.REFSTORE_DATA_DIR ?? "./refstore-data");
   const config: Config = {
     host: env.REFSTORE_HOST ?? "127.0.0.1",
     port: int("REFSTORE_PORT", env.REFSTORE_PORT, 8470),

@@ -53,6 +53,7 @@ test("REFSTORE_S3_*: read (trimmed) into config.s3, region us-east-1 unless set"
 test("REFSTORE_DATABASE_URL: SQLite in the data dir by default, postgres:// and sqlite:<path>, anything else refused", () => {
   assert.deepEqual(loadConfig({ REFSTORE_DATA_DIR: "/srv/rs" }).database, { kind: "sqlite", path: "/srv/rs/catalog.sqlite" });
   assert.deepEqual(loadConfig({ REFSTORE_DATA_DIR: "/srv/rs", REFSTORE_DATABASE_URL: "" }).database, { kind: "sqlite", path: "/srv/rs/catalog.sqlite" });
+  assert.deepEqual(loadConfig({}, { dataDir: "/elsewhere" }).database, { kind: "sqlite", path: "/elsewhere/catalog.sqlite" });
   for (const url of ["postgres://u:p@db:5432/rs", "postgresql://db/rs"])
     assert.deepEqual(loadConfig({ REFSTORE_DATABASE_URL: url }).database, { kind: "postgres", url });
   assert.deepEqual(loadConfig({ REFSTORE_DATABASE_URL: "sqlite:///var/lib/rs.sqlite" }).database, { kind: "sqlite", path: "/var/lib/rs.sqlite" });
@@ -68,6 +69,7 @@ test("REFSTORE_DATABASE_URL: SQLite in the data dir by default, postgres:// and 
 
 test("REFSTORE_BLOB_URL: <data dir>/blobs by default, s3://bucket[/prefix] and file:///dir, anything else refused", () => {
   assert.deepEqual(loadConfig({ REFSTORE_DATA_DIR: "/srv/rs" }).blobs, { kind: "disk", dir: "/srv/rs/blobs" });
+  assert.deepEqual(loadConfig({}, { dataDir: "/elsewhere" }).blobs, { kind: "disk", dir: "/elsewhere/blobs" });
   assert.deepEqual(loadConfig({ REFSTORE_BLOB_URL: "s3://bucket/some/prefix/" }).blobs, { kind: "s3", bucket: "bucket", prefix: "some/prefix/" });
   assert.deepEqual(loadConfig({ REFSTORE_BLOB_URL: " s3://bucket " }).blobs, { kind: "s3", bucket: "bucket", prefix: "" });
   assert.deepEqual(loadConfig({ REFSTORE_BLOB_URL: "file:///srv/my%20blobs" }).blobs, { kind: "disk", dir: "/srv/my blobs" });

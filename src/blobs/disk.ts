@@ -24,7 +24,7 @@ import { DirectFile, directWritesWork, O_DIRECT } from "./direct-file.js";
 import { SerialBlobWriter } from "./writer.js";
 
 /** Name of the directory (directly under the root) that holds uncommitted writes. */
-export const INCOMPLETE_DIR = ".incomplete";
+const INCOMPLETE_DIR = ".incomplete";
 
 const READ_HIGH_WATER_MARK = 1024 * 1024;
 

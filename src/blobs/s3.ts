@@ -37,9 +37,9 @@ import { checkBlobKey, checkRange } from "./disk.js";
 import { BlobNotFound, type BlobStore, type BlobWriter } from "./types.js";
 import { SerialBlobWriter } from "./writer.js";
 
-export const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
-export const DEFAULT_QUEUE_SIZE = 2;
-export const DEFAULT_SWEEP_MIN_AGE_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
+const DEFAULT_QUEUE_SIZE = 2;
+const DEFAULT_SWEEP_MIN_AGE_MS = 24 * 60 * 60 * 1000;
 const MAX_PARTS = 10_000;
 
 export interface S3BlobStoreOptions {
@@ -201,7 +201,7 @@ export function guardBody(body: Readable, opts: GuardOptions = {}): Readable {
 }
 
 /** Parse "bytes a-b/total" (total may be "*"). */
-export function parseContentRange(v: string | undefined): { start: number; end: number; total?: number } | undefined {
+function parseContentRange(v: string | undefined): { start: number; end: number; total?: number } | undefined {
   const m = v ? /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(v.trim()) : null;
   if (!m) return undefined;
   return { start: Number(m[1]), end: Number(m[2]), total: m[3] === "*" ? undefined : Number(m[3]) };

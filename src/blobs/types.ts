@@ -1,6 +1,6 @@
 // BlobStore: where SOURCE and INDEX bytes live. Two implementations: disk.ts (embedded
 // default, under REFSTORE_DATA_DIR) and s3.ts (scale-out, REFSTORE_BLOB_URL=s3://bucket/prefix).
-// The same test suite runs against both (test/blobs.test.ts).
+// The same test suite runs against both (test/blobs/store.test.ts).
 //
 // Crash safety: writers put bytes under their final key only through a BlobWriter whose
 // commit() makes the object visible in one step (rename on disk, CompleteMultipartUpload on S3).

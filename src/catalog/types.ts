@@ -6,7 +6,7 @@
 // Conventions
 // - Timestamps are integer milliseconds since the epoch (number). The service layer turns them
 //   into ISO-8601 strings.
-// - Ids are decimal strings (10 digits, made by the service layer).
+// - Ids are decimal strings (10 digits, made by ids.ts newId).
 // - Every list method takes a keyset cursor `after` = (creationTime, id) of the last item already
 //   returned, and returns items strictly after it in (creationTime ASC, id ASC) order, at most
 //   `limit` items. The caller asks for limit+1 to know whether there is a next page.

@@ -50,10 +50,11 @@ export interface WorkerEvents {
 class LeaseLost extends Error {}
 
 /**
- * What a running job is about: running its sources; cancelling (a cancel was requested: wind it
- * up as CANCELLED); stopping (the worker stops: give the job back); lease-lost (another worker
- * has it now: write nothing more). A job only moves rightwards in this list: a cancel beats a
- * stop (the user asked for an end), and once the lease is lost nothing else matters.
+ * Where a job this worker runs stands: running (its sources), stopping (the worker stops: give
+ * the job back), cancelling (a cancel was requested: wind it up as CANCELLED), lease-lost
+ * (another worker has it now: write nothing more). A job only moves rightwards in this list: a
+ * cancel beats a stop (the user asked for the job to end; a stop only hands it on), and once the
+ * lease is lost nothing else matters.
  */
 type JobState = "running" | "stopping" | "cancelling" | "lease-lost";
 const RANK: Record<JobState, number> = { running: 0, stopping: 1, cancelling: 2, "lease-lost": 3 };
@@ -79,6 +80,7 @@ export class ImportWorker {
   get runningImports(): number {
     return this.running;
   }
+  /** set by stop() once the grace period is over: running imports are aborted and given back */
   private stopped = false;
   private wake: (() => void) | undefined;
   private loop: Promise<void> | undefined;
