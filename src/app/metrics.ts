@@ -85,10 +85,22 @@ export class Metrics {
     });
   }
 
+  // prom-client hashes a label set on every inc/observe; a request's few label sets are looked up once
+  private readonly perRequest = new Map<string, { count: client.Counter.Internal; latency: client.Histogram.Internal<string> }>();
+
   observeRequest(e: RequestDone): void {
     const operation = e.operation ?? "unknown";
-    this.requests.inc({ api: e.api, operation, status: String(e.status) });
-    this.latency.observe({ api: e.api, operation }, e.seconds);
+    const key = `${e.api}\0${operation}\0${e.status}`;
+    let m = this.perRequest.get(key);
+    if (!m) {
+      m = {
+        count: this.requests.labels({ api: e.api, operation, status: String(e.status) }),
+        latency: this.latency.labels({ api: e.api, operation }),
+      };
+      this.perRequest.set(key, m);
+    }
+    m.count.inc();
+    m.latency.observe(e.seconds);
   }
 
   watchWorker(worker: ImportWorker): void {

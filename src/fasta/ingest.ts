@@ -2,7 +2,7 @@
 // through to a sink, and produces the whole-file MD5, the .fai (and .gzi), and per-sequence
 // refget digests. Bounded memory: about 6 MB of buffers plus 4 x 4 MiB digest slots.
 
-import type { SequenceInfo } from "../catalog/types.js";
+import type { SequenceInfo } from "./types.js";
 import { BgzfDecoder, detectCompression } from "./bgzf.js";
 import { DigestPool, FileMd5 } from "./digests.js";
 import { err } from "./rules.js";

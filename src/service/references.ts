@@ -3,7 +3,7 @@
 
 import type { Readable } from "node:stream";
 import { tagKey } from "../catalog/ids.js";
-import type { FileInfo, ReferenceFilter, ReferenceRecord } from "../catalog/types.js";
+import { referenceBlobKeys, type FileInfo, type ReferenceFilter, type ReferenceRecord } from "../catalog/types.js";
 import type { Caller, Page, PageRequest, ServiceDeps } from "./context.js";
 import { Invalid, NotFound } from "./errors.js";
 import { page, type Paging } from "./paging.js";
@@ -90,7 +90,7 @@ export function referenceService(deps: ServiceDeps, paging: Paging) {
       const r = await catalog.deleteReference(storeId, id);
       if (!r) throw new NotFound(`Reference ${id} not found in reference store ${storeId}`);
       await catalog.deleteAllTags(tagKey({ storeId: r.storeId, referenceId: r.id }));
-      for (const key of [r.source.key, r.index.key, ...r.extraKeys]) await blobs.delete(key);
+      for (const key of referenceBlobKeys(r)) await blobs.delete(key);
     },
   };
 }

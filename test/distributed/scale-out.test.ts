@@ -71,7 +71,7 @@ async function blobKeys(cluster: Cluster): Promise<string[]> {
   return keys.sort();
 }
 
-/** The blob keys a reference owns (see src/jobs/import-source.ts referenceKeys). */
+/** The blob keys a reference owns (see src/catalog/types.ts referenceBlobKeys). */
 function keysOf(cluster: Cluster, store: string, ref: string, bgzf: boolean): string[] {
   const base = `${cluster.blobPrefix}/stores/${store}/references/${ref}`;
   return [`${base}/index.fai`, `${base}/source`, ...(bgzf ? [`${base}/source.gzi`] : [])];
