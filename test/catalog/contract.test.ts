@@ -437,86 +437,79 @@ for (const kind of kinds) {
       assert.deepEqual(await catalog.claimJob("w4", 1000, 999_000, 2), NOTHING_TO_CLAIM, "never claimed again");
     });
 
-    test("migration 2 upgrades a catalog whose jobs are in flight: attempts start at 0", async () => {
-      // A catalog at schema version 1 holding a job whose worker died, as the previous release left it.
-      const insert = `INSERT INTO jobs (id, store_id, role_arn, status, creation_time, owner, lease_expires, sources)
-        VALUES ('9000000007', '1000000006', '${ROLE}', 'IN_PROGRESS', 70, 'dead', 5, '${JSON.stringify(job("", "", 0).sources)}')`;
+    /**
+     * A catalog as an earlier release left it: the first `version` migrations applied, then
+     * `statements` (that release's rows) run; opening it applies the newer migrations.
+     */
+    async function olderCatalog(version: number, statements: string[], file: string) {
       let databaseUrl: string | undefined;
-      let stopV1Db: (() => Promise<void>) | undefined;
-      const sqlitePath = join(dir, "v1.sqlite");
+      let stop: (() => Promise<void>) | undefined;
+      const sqlitePath = join(dir, file);
       if (kind === "postgres") {
         const { getTestDatabaseUrl } = await import("../support/postgres.js");
         const db = await getTestDatabaseUrl();
         databaseUrl = db.url;
-        stopV1Db = () => db.stop();
+        stop = () => db.stop();
         const c = new pg.Client({ connectionString: db.url });
         await c.connect();
         await c.query("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied bigint NOT NULL)");
-        await c.query(POSTGRES_MIGRATIONS[0].sql);
-        await c.query("INSERT INTO schema_migrations VALUES (1, $1, 0)", [POSTGRES_MIGRATIONS[0].name]);
-        await c.query(insert);
+        for (const m of POSTGRES_MIGRATIONS.slice(0, version)) {
+          await c.query(m.sql);
+          await c.query("INSERT INTO schema_migrations VALUES ($1, $2, 0)", [m.version, m.name]);
+        }
+        for (const sql of statements) await c.query(sql);
         await c.end();
       } else {
         const db = new Database(sqlitePath);
         db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied INTEGER)");
-        db.exec(SQLITE_MIGRATIONS[0].sql);
-        db.prepare("INSERT INTO schema_migrations VALUES (1, ?, 0)").run(SQLITE_MIGRATIONS[0].name);
-        db.exec(insert);
+        for (const m of SQLITE_MIGRATIONS.slice(0, version)) {
+          db.exec(m.sql);
+          db.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(m.version, m.name);
+        }
+        for (const sql of statements) db.exec(sql);
         db.close();
       }
       const upgraded = await openCatalog({ database: location(databaseUrl, sqlitePath) });
+      return {
+        catalog: upgraded,
+        async close() {
+          await upgraded.close();
+          await stop?.();
+        },
+      };
+    }
+
+    test("migration 2 upgrades a catalog whose jobs are in flight: attempts start at 0", async () => {
+      // A catalog at schema version 1 holding a job whose worker died, as the previous release left it.
+      const insert = `INSERT INTO jobs (id, store_id, role_arn, status, creation_time, owner, lease_expires, sources)
+        VALUES ('9000000007', '1000000006', '${ROLE}', 'IN_PROGRESS', 70, 'dead', 5, '${JSON.stringify(job("", "", 0).sources)}')`;
+      const { catalog: upgraded, close } = await olderCatalog(1, [insert], "v1.sqlite");
       try {
         assert.equal((await upgraded.getJob("1000000006", "9000000007"))?.attempts, 0);
         const taken = claimedJob(await upgraded.claimJob("w1", 1000, 1000, 1));
-        assert.equal(taken?.status, "IN_PROGRESS", "a job in flight gets its full attempts after the upgrade");
-        assert.equal(taken?.attempts, 1);
+        assert.equal(taken.status, "IN_PROGRESS", "a job in flight gets its full attempts after the upgrade");
+        assert.equal(taken.attempts, 1);
       } finally {
-        await upgraded.close();
-        await stopV1Db?.();
+        await close();
       }
     });
 
     test("migration 3 files the tags a previous release keyed by ARN under their resource", async () => {
       const arn = "arn:aws:omics:us-east-1:111111111111:referenceStore/1000000008";
-      const inserts = [
-        `INSERT INTO tags (arn, key, value) VALUES ('${arn}', 'team', 'genomics')`,
-        `INSERT INTO tags (arn, key, value) VALUES ('${arn}/reference/9100000009', 'build', 'GRCh38')`,
-      ];
-      let databaseUrl: string | undefined;
-      let stopDb: (() => Promise<void>) | undefined;
-      const sqlitePath = join(dir, "v2-tags.sqlite");
-      if (kind === "postgres") {
-        const { getTestDatabaseUrl } = await import("../support/postgres.js");
-        const db = await getTestDatabaseUrl();
-        databaseUrl = db.url;
-        stopDb = () => db.stop();
-        const c = new pg.Client({ connectionString: db.url });
-        await c.connect();
-        await c.query("CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied bigint NOT NULL)");
-        for (const m of POSTGRES_MIGRATIONS.slice(0, 2)) {
-          await c.query(m.sql);
-          await c.query("INSERT INTO schema_migrations VALUES ($1, $2, 0)", [m.version, m.name]);
-        }
-        for (const sql of inserts) await c.query(sql);
-        await c.end();
-      } else {
-        const db = new Database(sqlitePath);
-        db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied INTEGER)");
-        for (const m of SQLITE_MIGRATIONS.slice(0, 2)) {
-          db.exec(m.sql);
-          db.prepare("INSERT INTO schema_migrations VALUES (?, ?, 0)").run(m.version, m.name);
-        }
-        for (const sql of inserts) db.exec(sql);
-        db.close();
-      }
-      const upgraded = await openCatalog({ database: location(databaseUrl, sqlitePath) });
+      const { catalog: upgraded, close } = await olderCatalog(
+        2,
+        [
+          `INSERT INTO tags (arn, key, value) VALUES ('${arn}', 'team', 'genomics')`,
+          `INSERT INTO tags (arn, key, value) VALUES ('${arn}/reference/9100000009', 'build', 'GRCh38')`,
+        ],
+        "v2-tags.sqlite",
+      );
       try {
         assert.deepEqual(await upgraded.getTags(tagKey({ storeId: "1000000008" })), { team: "genomics" });
         assert.deepEqual(await upgraded.getTags(tagKey({ storeId: "1000000008", referenceId: "9100000009" })), { build: "GRCh38" });
         assert.deepEqual(await upgraded.getTags(arn), {}, "nothing is left under the ARN");
       } finally {
-        await upgraded.close();
-        await stopDb?.();
+        await close();
       }
     });
 

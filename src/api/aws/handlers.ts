@@ -23,6 +23,12 @@ export type Handlers = { [Op in OperationName]: (call: AwsCall, input: Input<Op>
 
 const ms = (d: Date | undefined): number | undefined => (d === undefined ? undefined : d.getTime());
 
+/** A list filter in domain terms: the AWS filter's own members, then its time bounds in epoch ms. */
+function listFilter<T extends object>(own: T, f: { createdAfter?: Date; createdBefore?: Date }) {
+  // key order is part of the nextToken's filter digest: keep own members first
+  return { ...own, createdAfter: ms(f.createdAfter), createdBefore: ms(f.createdBefore) };
+}
+
 export function awsHandlers(service: Service): Handlers {
   const { stores, importJobs, references, tags } = service;
 
@@ -43,11 +49,7 @@ export function awsHandlers(service: Service): Handlers {
     },
     async ListReferenceStores(call, input) {
       const f = input.filter ?? {};
-      const page = await stores.listStores(
-        call.caller,
-        { name: f.name, createdAfter: ms(f.createdAfter), createdBefore: ms(f.createdBefore) },
-        input,
-      );
+      const page = await stores.listStores(call.caller, listFilter({ name: f.name }, f), input);
       return { referenceStores: page.items.map((s) => storeView(call.region, s)), nextToken: page.nextToken };
     },
     async DeleteReferenceStore(call, input) {
@@ -64,12 +66,7 @@ export function awsHandlers(service: Service): Handlers {
     },
     async ListReferenceImportJobs(call, input) {
       const f = input.filter ?? {};
-      const page = await importJobs.listImportJobs(
-        call.caller,
-        input.referenceStoreId,
-        { status: f.status, createdAfter: ms(f.createdAfter), createdBefore: ms(f.createdBefore) },
-        input,
-      );
+      const page = await importJobs.listImportJobs(call.caller, input.referenceStoreId, listFilter({ status: f.status }, f), input);
       return { importJobs: page.items.map(jobSummaryView), nextToken: page.nextToken };
     },
     async CancelReferenceImportJob(call, input) {
@@ -78,12 +75,8 @@ export function awsHandlers(service: Service): Handlers {
 
     async ListReferences(call, input) {
       const f = input.filter ?? {};
-      const page = await references.listReferences(
-        call.caller,
-        input.referenceStoreId,
-        { name: f.name, md5: f.md5, createdAfter: ms(f.createdAfter), createdBefore: ms(f.createdBefore) },
-        input,
-      );
+      const filter = listFilter({ name: f.name, md5: f.md5 }, f);
+      const page = await references.listReferences(call.caller, input.referenceStoreId, filter, input);
       return {
         references: page.items.map((r) => referenceListView(call.region, call.caller.accountId, r)),
         nextToken: page.nextToken,
