@@ -17,7 +17,17 @@
 
 import { createHash, type Hash } from "node:crypto";
 import { Worker } from "node:worker_threads";
-import { instantiate, md5Engine, md5x2Module, NodePairMd5, PairMd5, SCRATCH_BYTES, type Md5Pair, type Segment } from "./md5x2.js";
+import {
+  instantiate,
+  md5Engine,
+  md5x2Module,
+  NodePairMd5,
+  PairMd5,
+  SCRATCH_BYTES,
+  type Kernel,
+  type Md5Pair,
+  type Segment,
+} from "./md5x2.js";
 import { NORM_CAP, WORK_CAP } from "./scanner.js";
 
 export const FILE_SLOT = 4 << 20;
@@ -76,10 +86,15 @@ export interface FromWorker {
   fileMd5?: string;
 }
 
+/** (WebAssembly may not exist at all: --jitless) */
+function isWasmMemory(m: WebAssembly.Memory | SharedArrayBuffer): m is WebAssembly.Memory {
+  return !(m instanceof SharedArrayBuffer);
+}
+
 /** The two MD5s over `memory` with the chosen engine. */
 export function md5Pair(memory: WebAssembly.Memory | SharedArrayBuffer, module: WebAssembly.Module | undefined): Md5Pair {
-  if (module && memory instanceof WebAssembly.Memory) return new PairMd5(instantiate(module, memory), memory);
-  return new NodePairMd5(new Uint8Array(memory instanceof WebAssembly.Memory ? memory.buffer : memory));
+  if (module && isWasmMemory(memory)) return new PairMd5(instantiate(module, memory), memory);
+  return new NodePairMd5(new Uint8Array(isWasmMemory(memory) ? memory.buffer : memory));
 }
 
 let live = 0;
@@ -99,6 +114,8 @@ export class ImportDigests {
   readonly buf: Buffer;
   private readonly memory: WebAssembly.Memory | SharedArrayBuffer;
   private readonly module: WebAssembly.Module | undefined;
+  /** the kernel on this thread, over this import's memory (undefined: node:crypto) */
+  readonly kernel: Kernel | undefined;
   private workers: Worker[] = [];
   private md5s: string[] = [];
   private shas: string[] = [];
@@ -121,7 +138,8 @@ export class ImportDigests {
     this.memory = this.module
       ? new WebAssembly.Memory({ initial: MEMORY_BYTES / PAGE, maximum: MEMORY_BYTES / PAGE, shared: true })
       : new SharedArrayBuffer(MEMORY_BYTES);
-    this.buf = Buffer.from(this.memory instanceof WebAssembly.Memory ? this.memory.buffer : this.memory);
+    this.buf = Buffer.from(isWasmMemory(this.memory) ? this.memory.buffer : this.memory);
+    this.kernel = this.module ? instantiate(this.module, this.memory as WebAssembly.Memory) : undefined;
     for (let i = FILE_SLOTS - 1; i >= 0; i--) this.freeFile.push(i);
     for (let j = NORM_SLOTS - 1; j >= 0; j--) this.freeNorm.push(j);
     this.fileSlot = this.freeFile.pop()!;
@@ -178,7 +196,7 @@ export class ImportDigests {
   }
 
   private memoryBuffer(): SharedArrayBuffer {
-    return this.memory instanceof WebAssembly.Memory ? (this.memory.buffer as unknown as SharedArrayBuffer) : this.memory;
+    return isWasmMemory(this.memory) ? (this.memory.buffer as unknown as SharedArrayBuffer) : this.memory;
   }
 
   private release(id: number): void {
@@ -236,7 +254,7 @@ export class ImportDigests {
     const norm: Segment = { id: NORM_ID + this.normSlot, off: this.normOff, len, ends };
     if (!this.posted) {
       // small input: hashed here, no thread started
-      const p = md5Pair(this.memory, this.module);
+      const p = this.kernel ? new PairMd5(this.kernel, this.memory as WebAssembly.Memory) : new NodePairMd5(this.buf);
       p.file(file);
       p.norm(norm);
       p.finish();

@@ -44,7 +44,8 @@ export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOpt
   };
 
   const digests = new ImportDigests();
-  const scanner = new FastaScanner(digests.buf, WORK_OFF);
+  const kernel = digests.kernel;
+  const scanner = new FastaScanner(digests.buf, WORK_OFF, kernel ? (q, o, lb, lw, max, crlf) => kernel.lines(q, o, lb, lw, max, crlf) : undefined);
   scanner.setNorm(digests.normOff);
   let bytes = 0;
   let mode: "detect" | "none" | "bgzf" = "detect";

@@ -48,7 +48,9 @@ const CALL_BLOCKS = 16384;
 
 const INIT = [0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476];
 
-interface Kernel {
+export interface Kernel {
+  /** scanner.ts fastRun's lines (md5x2-wat.ts) */
+  lines(q: number, o: number, lb: number, lw: number, max: number, crlf: number): number;
   /** stream A's state at 0, B's at 16 */
   x2(pa: number, pb: number, n: number): void;
   x1(sa: number, pa: number, n: number): void;

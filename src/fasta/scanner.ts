@@ -88,11 +88,14 @@ export class FastaScanner {
 
   /**
    * `buf` (4-byte aligned in its ArrayBuffer) is where everything happens; buf[workOff, +WORK_CAP)
-   * is the work area for `scan`.
+   * is the work area for `scan`. With `lines`, 16 bytes past a piece must be readable and 16
+   * bytes past the normalisation area's capacity writable.
    */
   constructor(
     readonly buf: Buffer,
     private readonly workOff: number,
+    /** the kernel's `lines` over the same memory (md5x2-wat.ts); without it, linesJs */
+    private readonly lines?: (q: number, o: number, lb: number, lw: number, max: number, crlf: number) => number,
   ) {
     if ((buf.byteOffset & 3) !== 0 || workOff + WORK_CAP > buf.length) throw new RangeError("bad scanner buffer");
     this.u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
@@ -392,12 +395,29 @@ export class FastaScanner {
 
   /** Predicted full lines; returns the position after the last accepted line. */
   private fastRun(p: number, end: number): number {
-    const buf = this.buf;
     const lb = this.lb;
     const lw = this.lw;
     const maxLines = Math.floor((end - p) / lw);
     if (maxLines === 0) return p;
     const o0 = this.normEnd;
+    const r = this.lines ? this.lines(p, o0, lb, lw, maxLines, this.crlf ? 1 : 0) : this.linesJs(p, o0, maxLines);
+    if (r === 0) return p;
+    const len = this.length + r * lb;
+    if (len > MAX_SEQUENCE_LENGTH) {
+      // let the slow path find the exact line
+      return p;
+    }
+    this.length = len;
+    this.normEnd = o0 + r * lb;
+    this.lineNo += r;
+    return p + r * lw;
+  }
+
+  /** `lines` of the kernel, in JavaScript: the lines at q predicted whole and all letters, upper-cased into o. */
+  private linesJs(p: number, o0: number, maxLines: number): number {
+    const buf = this.buf;
+    const lb = this.lb;
+    const lw = this.lw;
     let o = o0;
     let q = p;
     let r = 0;
@@ -416,21 +436,8 @@ export class FastaScanner {
         r++;
       }
     }
-    if (r === 0) return p;
+    if (r === 0) return 0;
     const bad = this.validateUpper(o0, o);
-    if (bad >= 0) {
-      r = Math.floor((bad - o0) / lb);
-      o = o0 + r * lb;
-      q = p + r * lw;
-    }
-    const len = this.length + r * lb;
-    if (len > MAX_SEQUENCE_LENGTH) {
-      // let the slow path find the exact line
-      return p;
-    }
-    this.length = len;
-    this.normEnd = o;
-    this.lineNo += r;
-    return q;
+    return bad >= 0 ? Math.floor((bad - o0) / lb) : r;
   }
 }
