@@ -43,6 +43,30 @@ const MEMORY_BYTES = up(WORK_OFF + WORK_CAP + 64);
 /** segment ids: file slot i is i, normalisation area j is NORM_ID + j */
 const NORM_ID = 100;
 
+interface Arena {
+  memory: WebAssembly.Memory | SharedArrayBuffer;
+  buf: Buffer;
+  kernel: Kernel | undefined;
+}
+
+// Memories of finished imports, reused: a shared memory cannot be freed, only collected, and
+// the collector does not count it as memory, so 200 small imports in a row kept 700 MB
+// resident (their touched pages) until a full collection. Reuse keeps one per concurrent
+// import; a spare keeps what its last import touched (at most MEMORY_BYTES).
+const spare: Arena[] = [];
+const SPARE_MAX = 2;
+
+function newArena(module: WebAssembly.Module | undefined): Arena {
+  const memory = module
+    ? new WebAssembly.Memory({ initial: MEMORY_BYTES / PAGE, maximum: MEMORY_BYTES / PAGE, shared: true })
+    : new SharedArrayBuffer(MEMORY_BYTES);
+  return {
+    memory,
+    buf: Buffer.from(isWasmMemory(memory) ? memory.buffer : memory),
+    kernel: module && isWasmMemory(memory) ? instantiate(module, memory) : undefined,
+  };
+}
+
 export function finishSha(h: Hash): string {
   return "SQ." + h.digest().subarray(0, 24).toString("base64url");
 }
@@ -112,6 +136,7 @@ export interface Digests {
 export class ImportDigests {
   /** the whole shared memory: the scanner's buffer */
   readonly buf: Buffer;
+  private readonly arena: Arena;
   private readonly memory: WebAssembly.Memory | SharedArrayBuffer;
   private readonly module: WebAssembly.Module | undefined;
   /** the kernel on this thread, over this import's memory (undefined: node:crypto) */
@@ -135,11 +160,10 @@ export class ImportDigests {
 
   constructor() {
     this.module = md5x2Module();
-    this.memory = this.module
-      ? new WebAssembly.Memory({ initial: MEMORY_BYTES / PAGE, maximum: MEMORY_BYTES / PAGE, shared: true })
-      : new SharedArrayBuffer(MEMORY_BYTES);
-    this.buf = Buffer.from(isWasmMemory(this.memory) ? this.memory.buffer : this.memory);
-    this.kernel = this.module ? instantiate(this.module, this.memory as WebAssembly.Memory) : undefined;
+    this.arena = spare.pop() ?? newArena(this.module);
+    this.memory = this.arena.memory;
+    this.buf = this.arena.buf;
+    this.kernel = this.arena.kernel;
     for (let i = FILE_SLOTS - 1; i >= 0; i--) this.freeFile.push(i);
     for (let j = NORM_SLOTS - 1; j >= 0; j--) this.freeNorm.push(j);
     this.fileSlot = this.freeFile.pop()!;
@@ -269,10 +293,13 @@ export class ImportDigests {
 
   /** Stop the workers (always called, success or not); resolves once they have exited. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     const ws = this.workers;
     this.workers = [];
     await Promise.all(ws.map((w) => w.terminate()));
+    // no thread uses the memory any more
+    if (spare.length < SPARE_MAX) spare.push(this.arena);
   }
 }
 
