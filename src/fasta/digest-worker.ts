@@ -1,12 +1,26 @@
-// Worker thread: one running digest (md5 or sha512t24u) over the normalised sequences.
-// Receives blocks in a SharedArrayBuffer slot with the positions where sequences end, answers
-// with the slot id (so that it can be reused) and the digests completed in that block.
+// Worker thread of an import's digests (digests.ts), over the import's shared memory: "md5"
+// runs both MD5 streams (the file's and the sequences': md5x2 kernel or node:crypto), "sha512"
+// the sequences' SHA-512. Each message names segments by offset; the answer gives back the
+// segments this thread is done with (so that they can be reused) and the digests completed.
 import { parentPort, workerData } from "node:worker_threads";
-import { DigestRunner, type Algo, type BlockMessage } from "./digests.js";
+import { md5Pair, ShaRunner, type FromWorker, type ToWorker, type WorkerData } from "./digests.js";
 
-const runner = new DigestRunner(workerData.algo as Algo);
-parentPort!.on("message", (m: BlockMessage) => {
-  const view = new Uint8Array(m.sab, 0, m.len);
-  const done = runner.block(view, m.ends);
-  parentPort!.postMessage({ slot: m.slot, done });
-});
+const data = workerData as WorkerData;
+const port = parentPort!;
+if (data.role === "md5") {
+  const pair = md5Pair(data.memory, data.module);
+  port.on("message", (m: ToWorker) => {
+    if (m.file) pair.file(m.file);
+    if (m.norm) pair.norm(m.norm);
+    if (m.end) pair.finish();
+    else pair.run();
+    const out: FromWorker = { released: pair.released.splice(0), done: pair.md5s.splice(0), fileMd5: pair.fileMd5 };
+    port.postMessage(out);
+  });
+} else {
+  const sha = new ShaRunner(new Uint8Array(data.memory as SharedArrayBuffer));
+  port.on("message", (m: ToWorker) => {
+    const out: FromWorker = { released: [m.norm!.id], done: sha.segment(m.norm!) };
+    port.postMessage(out);
+  });
+}

@@ -1,49 +1,125 @@
-// Per-sequence refget digests (md5 and ga4gh sha512t24u) of the normalised sequences.
+// The three digests of an import: the whole-file MD5, and the refget MD5 and SHA-512 (sha512t24u)
+// of every normalised sequence.
 //
-// The scanner fills a normalisation area; each full area is copied into one of a few
-// SharedArrayBuffer slots and handed to two worker threads (one per algorithm), so that the
-// two digests run on the other core while the main thread reads, scans and computes the
-// whole-file MD5. A slot is reused when both workers have answered: the slot count bounds
-// memory and gives backpressure. Inputs whose sequences fit in one area never start a worker:
-// they are hashed on the main thread when the input ends.
+// Everything lives in one shared memory per import (a shared WebAssembly.Memory; a plain
+// SharedArrayBuffer when node:crypto is the engine):
+//
+//   [ scratch | file ring: FILE_SLOTS x FILE_SLOT | NORM_SLOTS normalisation areas | work area ]
+//
+// The source bytes are copied once, into the file ring, where the scanner reads them (plain
+// FASTA is scanned in place) and the file MD5 hashes them; the scanner writes the normalised
+// sequences straight into a normalisation area. Full slots and areas are handed, as offsets,
+// to two worker threads: one runs both MD5s together (md5x2.ts: the md5x2 kernel, or
+// node:crypto), the other the SHA-512 (node:crypto), so the hashing runs on the other core
+// while the main thread reads and scans. A slot is reused when its threads have released it:
+// the slot counts bound memory and give backpressure. Inputs that fit in one slot and one area
+// never start a thread: they are hashed on the main thread when the input ends.
 
 import { createHash, type Hash } from "node:crypto";
 import { Worker } from "node:worker_threads";
+import {
+  instantiate,
+  md5Engine,
+  md5x2Module,
+  NodePairMd5,
+  PairMd5,
+  SCRATCH_BYTES,
+  type Kernel,
+  type Md5Pair,
+  type Segment,
+} from "./md5x2.js";
+import { NORM_CAP, WORK_CAP } from "./scanner.js";
 
-export type Algo = "md5" | "sha512";
+export const FILE_SLOT = 4 << 20;
+const FILE_SLOTS = 5;
+const NORM_SLOTS = 4;
+const PAGE = 65536;
+const up = (n: number) => Math.ceil(n / PAGE) * PAGE;
+const FILE_OFF = up(SCRATCH_BYTES);
+const NORM_OFF = FILE_OFF + FILE_SLOTS * FILE_SLOT;
+const NORM_STRIDE = up(NORM_CAP);
+export const WORK_OFF = NORM_OFF + NORM_SLOTS * NORM_STRIDE;
+const MEMORY_BYTES = up(WORK_OFF + WORK_CAP + 64);
+/** segment ids: file slot i is i, normalisation area j is NORM_ID + j */
+const NORM_ID = 100;
 
-export interface BlockMessage {
-  slot: number;
-  sab: SharedArrayBuffer;
-  len: number;
-  ends: number[];
+interface Arena {
+  memory: WebAssembly.Memory | SharedArrayBuffer;
+  buf: Buffer;
+  kernel: Kernel | undefined;
 }
 
-export function finishDigest(algo: Algo, h: Hash): string {
-  return algo === "md5" ? h.digest("hex") : "SQ." + h.digest().subarray(0, 24).toString("base64url");
+// Memories of finished imports, reused: a shared memory cannot be freed, only collected, and
+// the collector does not count it as memory, so 200 small imports in a row kept 700 MB
+// resident (their touched pages) until a full collection. Reuse keeps one per concurrent
+// import; a spare keeps what its last import touched (at most MEMORY_BYTES).
+const spare: Arena[] = [];
+const SPARE_MAX = 2;
+
+function newArena(module: WebAssembly.Module | undefined): Arena {
+  const memory = module
+    ? new WebAssembly.Memory({ initial: MEMORY_BYTES / PAGE, maximum: MEMORY_BYTES / PAGE, shared: true })
+    : new SharedArrayBuffer(MEMORY_BYTES);
+  return {
+    memory,
+    buf: Buffer.from(isWasmMemory(memory) ? memory.buffer : memory),
+    kernel: module && isWasmMemory(memory) ? instantiate(module, memory) : undefined,
+  };
 }
 
-/** One running digest over a stream of blocks; `ends` are offsets where a sequence ends. */
-export class DigestRunner {
-  private h: Hash;
-  constructor(private readonly algo: Algo) {
-    this.h = createHash(algo);
-  }
-  block(view: Uint8Array, ends: readonly number[]): string[] {
+export function finishSha(h: Hash): string {
+  return "SQ." + h.digest().subarray(0, 24).toString("base64url");
+}
+
+/** SHA-512 (sha512t24u) over a stream of segments; `ends` are where sequences end. */
+export class ShaRunner {
+  private h: Hash = createHash("sha512");
+  constructor(private readonly u8: Uint8Array) {}
+  segment(seg: Segment): string[] {
     const out: string[] = [];
     let s = 0;
-    for (const e of ends) {
-      if (e > s) this.h.update(view.subarray(s, e));
-      out.push(finishDigest(this.algo, this.h));
-      this.h = createHash(this.algo);
+    for (const e of seg.ends ?? []) {
+      if (e > s) this.h.update(this.u8.subarray(seg.off + s, seg.off + e));
+      out.push(finishSha(this.h));
+      this.h = createHash("sha512");
       s = e;
     }
-    if (view.length > s) this.h.update(view.subarray(s));
+    if (seg.len > s) this.h.update(this.u8.subarray(seg.off + s, seg.off + seg.len));
     return out;
   }
 }
 
-const SLOTS = 4;
+export interface WorkerData {
+  role: "md5" | "sha512";
+  /** the shared memory: a WebAssembly.Memory for the kernel, else its SharedArrayBuffer */
+  memory: WebAssembly.Memory | SharedArrayBuffer;
+  module?: WebAssembly.Module;
+}
+
+/** To a worker: segments to hash (`end`: the md5 worker finishes the file MD5 after them). */
+export interface ToWorker {
+  file?: Segment;
+  norm?: Segment;
+  end?: boolean;
+}
+
+export interface FromWorker {
+  released: number[];
+  /** digests of the sequences completed */
+  done: string[];
+  fileMd5?: string;
+}
+
+/** (WebAssembly may not exist at all: --jitless) */
+function isWasmMemory(m: WebAssembly.Memory | SharedArrayBuffer): m is WebAssembly.Memory {
+  return !(m instanceof SharedArrayBuffer);
+}
+
+/** The two MD5s over `memory` with the chosen engine. */
+export function md5Pair(memory: WebAssembly.Memory | SharedArrayBuffer, module: WebAssembly.Module | undefined): Md5Pair {
+  if (module && isWasmMemory(memory)) return new PairMd5(instantiate(module, memory), memory);
+  return new NodePairMd5(new Uint8Array(isWasmMemory(memory) ? memory.buffer : memory));
+}
 
 let live = 0;
 /** Number of digest worker threads currently running (for tests). */
@@ -51,49 +127,87 @@ export function liveDigestWorkers(): number {
   return live;
 }
 
-export class DigestPool {
-  md5s: string[] = [];
-  shas: string[] = [];
+export interface Digests {
+  md5: string;
+  md5s: string[];
+  shas: string[];
+}
+
+export class ImportDigests {
+  /** the whole shared memory: the scanner's buffer */
+  readonly buf: Buffer;
+  private readonly arena: Arena;
+  private readonly memory: WebAssembly.Memory | SharedArrayBuffer;
+  private readonly module: WebAssembly.Module | undefined;
+  /** the kernel on this thread, over this import's memory (undefined: node:crypto) */
+  readonly kernel: Kernel | undefined;
   private workers: Worker[] = [];
-  private slots: SharedArrayBuffer[] = [];
-  private refs: number[] = [];
-  private free: number[] = [];
+  private md5s: string[] = [];
+  private shas: string[] = [];
+  private fileMd5: string | undefined;
+  /** threads still holding each segment id */
+  private refs = new Map<number, number>();
+  private freeFile: number[] = [];
+  private freeNorm: number[] = [];
   private waiters: Array<() => void> = [];
   private failure: Error | undefined;
-  private inflight = 0;
   private closed = false;
+  private posted = false;
+  // the file slot being filled
+  private fileSlot: number;
+  private fileFill = 0;
+  private normSlot: number;
 
-  readonly digests: string[][];
-  constructor(
-    private readonly slotSize: number,
-    private readonly algos: readonly Algo[] = ["md5", "sha512"],
-  ) {
-    this.digests = algos.map(() => []);
-    if (algos.length === 2) {
-      this.md5s = this.digests[0];
-      this.shas = this.digests[1];
-    }
+  constructor() {
+    this.module = md5x2Module();
+    this.arena = spare.pop() ?? newArena(this.module);
+    this.memory = this.arena.memory;
+    this.buf = this.arena.buf;
+    this.kernel = this.arena.kernel;
+    for (let i = FILE_SLOTS - 1; i >= 0; i--) this.freeFile.push(i);
+    for (let j = NORM_SLOTS - 1; j >= 0; j--) this.freeNorm.push(j);
+    this.fileSlot = this.freeFile.pop()!;
+    this.normSlot = this.freeNorm.pop()!;
+  }
+
+  /** Offset of the normalisation area the scanner writes to now. */
+  get normOff(): number {
+    return NORM_OFF + this.normSlot * NORM_STRIDE;
   }
 
   private fail(e: Error): void {
     if (!this.failure) this.failure = e;
+    this.wake();
+  }
+
+  private wake(): void {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
   }
 
+  private async wait(): Promise<void> {
+    if (this.failure) throw this.failure;
+    await new Promise<void>((r) => this.waiters.push(r));
+    if (this.failure) throw this.failure;
+  }
+
   private start(): void {
     const url = new URL("./digest-worker.js", import.meta.url);
-    this.algos.forEach((algo, ai) => {
-      const w = new Worker(url, { workerData: { algo } });
-      w.on("message", (m: { slot: number; done: string[] }) => {
-        this.digests[ai].push(...m.done);
-        if (--this.refs[m.slot] === 0) {
-          this.free.push(m.slot);
-          this.inflight--;
-          const f = this.waiters.shift();
-          if (f) f();
-        }
+    for (const role of ["md5", "sha512"] as const) {
+      const workerData: WorkerData = {
+        role,
+        memory: role === "md5" && this.module ? this.memory : this.memoryBuffer(),
+        module: role === "md5" ? this.module : undefined,
+      };
+      const w = new Worker(url, { workerData });
+      w.on("message", (m: FromWorker) => {
+        if (role === "md5") {
+          this.md5s.push(...m.done);
+          if (m.fileMd5 !== undefined) this.fileMd5 = m.fileMd5;
+        } else this.shas.push(...m.done);
+        for (const id of m.released) this.release(id);
+        this.wake();
       });
       w.on("error", (e) => this.fail(e instanceof Error ? e : new Error(String(e))));
       live++;
@@ -102,90 +216,91 @@ export class DigestPool {
         if (!this.closed) this.fail(new Error(`digest worker exited with code ${code}`));
       });
       this.workers.push(w);
-    });
-    for (let i = 0; i < SLOTS; i++) {
-      this.slots.push(new SharedArrayBuffer(this.slotSize));
-      this.refs.push(0);
-      this.free.push(i);
     }
   }
 
-  private async acquire(): Promise<number> {
-    for (;;) {
-      if (this.failure) throw this.failure;
-      const s = this.free.pop();
-      if (s !== undefined) return s;
-      await new Promise<void>((r) => this.waiters.push(r));
-    }
+  private memoryBuffer(): SharedArrayBuffer {
+    return isWasmMemory(this.memory) ? (this.memory.buffer as unknown as SharedArrayBuffer) : this.memory;
   }
 
-  /** Hand over norm[0, len) with the sequence ends it contains (not retained after return). */
-  async dispatch(norm: Uint8Array, len: number, ends: number[]): Promise<void> {
-    if (this.workers.length === 0) this.start();
-    const slot = await this.acquire();
-    const sab = this.slots[slot];
-    new Uint8Array(sab, 0, len).set(norm.subarray(0, len));
-    this.refs[slot] = this.workers.length;
-    this.inflight++;
-    const msg: BlockMessage = { slot, sab, len, ends };
-    for (const w of this.workers) w.postMessage(msg);
-  }
-
-  /** Last block: hashed inline when no worker was ever needed. Resolves when all digests are in. */
-  async finish(norm: Uint8Array, len: number, ends: number[]): Promise<void> {
-    if (this.workers.length === 0) {
-      const view = norm.subarray(0, len);
-      this.algos.forEach((algo, ai) => this.digests[ai].push(...new DigestRunner(algo).block(view, ends)));
+  private release(id: number): void {
+    const n = this.refs.get(id)! - 1;
+    if (n > 0) {
+      this.refs.set(id, n);
       return;
     }
-    await this.dispatch(norm, len, ends);
-    while (this.inflight > 0) {
-      if (this.failure) throw this.failure;
-      await new Promise<void>((r) => this.waiters.push(r));
+    this.refs.delete(id);
+    if (id >= NORM_ID) this.freeNorm.push(id - NORM_ID);
+    else this.freeFile.push(id);
+  }
+
+  private post(md5: ToWorker, sha?: ToWorker): void {
+    if (!this.posted) {
+      this.posted = true;
+      this.start();
     }
-    if (this.failure) throw this.failure;
+    this.workers[0].postMessage(md5);
+    if (sha) this.workers[1].postMessage(sha);
+  }
+
+  /** Where the next file bytes go: buf[off, off + len), len >= 1 (waits for a free slot). */
+  async fileSpace(): Promise<{ off: number; len: number }> {
+    if (this.fileFill === FILE_SLOT) {
+      this.post({ file: { id: this.fileSlot, off: FILE_OFF + this.fileSlot * FILE_SLOT, len: FILE_SLOT } });
+      this.refs.set(this.fileSlot, 1);
+      let s: number | undefined;
+      while ((s = this.freeFile.pop()) === undefined) await this.wait();
+      this.fileSlot = s;
+      this.fileFill = 0;
+    }
+    return { off: FILE_OFF + this.fileSlot * FILE_SLOT + this.fileFill, len: FILE_SLOT - this.fileFill };
+  }
+
+  /** `n` bytes were written at the offset fileSpace() gave. */
+  fileWritten(n: number): void {
+    this.fileFill += n;
+  }
+
+  /** Hand over the normalisation area's `len` bytes and sequence `ends`; returns the next area's offset. */
+  async flushNorm(len: number, ends: number[]): Promise<number> {
+    const seg: Segment = { id: NORM_ID + this.normSlot, off: this.normOff, len, ends };
+    this.refs.set(seg.id, 2);
+    this.post({ norm: seg }, { norm: seg });
+    let s: number | undefined;
+    while ((s = this.freeNorm.pop()) === undefined) await this.wait();
+    this.normSlot = s;
+    return this.normOff;
+  }
+
+  /** The input ended: the last normalisation area's bytes and ends. Resolves with every digest. */
+  async finish(len: number, ends: number[]): Promise<Digests> {
+    const file: Segment = { id: this.fileSlot, off: FILE_OFF + this.fileSlot * FILE_SLOT, len: this.fileFill };
+    const norm: Segment = { id: NORM_ID + this.normSlot, off: this.normOff, len, ends };
+    if (!this.posted) {
+      // small input: hashed here, no thread started
+      const p = this.kernel ? new PairMd5(this.kernel, this.memory as WebAssembly.Memory) : new NodePairMd5(this.buf);
+      p.file(file);
+      p.norm(norm);
+      p.finish();
+      return { md5: p.fileMd5!, md5s: p.md5s, shas: new ShaRunner(this.buf).segment(norm) };
+    }
+    this.refs.set(file.id, 1);
+    this.refs.set(norm.id, 2);
+    this.post({ file, norm, end: true }, { norm });
+    while (this.fileMd5 === undefined || this.refs.size > 0) await this.wait();
+    return { md5: this.fileMd5, md5s: this.md5s, shas: this.shas };
   }
 
   /** Stop the workers (always called, success or not); resolves once they have exited. */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
     const ws = this.workers;
     this.workers = [];
     await Promise.all(ws.map((w) => w.terminate()));
+    // no thread uses the memory any more
+    if (spare.length < SPARE_MAX) spare.push(this.arena);
   }
 }
 
-/**
- * Whole-file MD5 in a worker thread: source bytes are copied into slots of `slotSize` bytes.
- * Small inputs (one slot) are hashed on the calling thread.
- */
-export class FileMd5 {
-  private readonly pool: DigestPool;
-  private readonly stage: Buffer;
-  private len = 0;
-  constructor(private readonly slotSize = 4 << 20) {
-    this.pool = new DigestPool(slotSize, ["md5"]);
-    this.stage = Buffer.allocUnsafe(slotSize);
-  }
-  /** Copies the bytes (the caller may reuse `chunk` afterwards). */
-  async update(chunk: Uint8Array): Promise<void> {
-    let p = 0;
-    while (p < chunk.length) {
-      if (this.len === this.slotSize) {
-        await this.pool.dispatch(this.stage, this.len, []);
-        this.len = 0;
-      }
-      const take = Math.min(this.slotSize - this.len, chunk.length - p);
-      this.stage.set(chunk.subarray(p, p + take), this.len);
-      this.len += take;
-      p += take;
-    }
-  }
-  async digest(): Promise<string> {
-    await this.pool.finish(this.stage, this.len, [this.len]);
-    return this.pool.digests[0][0];
-  }
-  close(): Promise<void> {
-    return this.pool.close();
-  }
-}
+export { md5Engine };

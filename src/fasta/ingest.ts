@@ -1,17 +1,16 @@
 // ingestFasta: one streaming pass over a FASTA source (plain or BGZF) that passes every byte
 // through to a sink, and produces the whole-file MD5, the .fai (and .gzi), and per-sequence
-// refget digests. Bounded memory: about 6 MB of buffers plus 4 x 4 MiB digest slots.
+// refget digests. Bounded memory: one shared memory of about 38 MiB per import (digests.ts).
 
 import type { SequenceInfo } from "./types.js";
 import { BgzfDecoder, detectCompression } from "./bgzf.js";
-import { DigestPool, FileMd5 } from "./digests.js";
+import { ImportDigests, WORK_OFF } from "./digests.js";
 import { err } from "./rules.js";
 import { FastaScanner, FLUSH_AT, WORK_CAP } from "./scanner.js";
 import { FastaError, type IngestOptions, type IngestResult } from "./types.js";
 
 export { FastaError };
-
-const SLOT_SIZE = FLUSH_AT + WORK_CAP + 16;
+export { md5Engine, type Md5Engine } from "./md5x2.js";
 
 export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOptions = {}): Promise<IngestResult> {
   const { signal, onBytes } = opts;
@@ -44,9 +43,10 @@ export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOpt
     });
   };
 
-  const fileMd5 = new FileMd5();
-  const scanner = new FastaScanner();
-  const pool = new DigestPool(SLOT_SIZE);
+  const digests = new ImportDigests();
+  const kernel = digests.kernel;
+  const scanner = new FastaScanner(digests.buf, WORK_OFF, kernel ? (q, o, lb, lw, max, crlf) => kernel.lines(q, o, lb, lw, max, crlf) : undefined);
+  scanner.setNorm(digests.normOff);
   let bytes = 0;
   let mode: "detect" | "none" | "bgzf" = "detect";
   let head: Buffer | undefined;
@@ -54,7 +54,11 @@ export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOpt
   const it = source[Symbol.asyncIterator]();
   let itDone = false;
 
-  // text pieces of at most WORK_CAP bytes; flushes the normalisation area between pieces
+  // the normalisation area is handed over between pieces once it holds FLUSH_AT bytes
+  const flushIfFull = async () => {
+    if (scanner.normBytes >= FLUSH_AT) scanner.setNorm(await race(digests.flushNorm(scanner.normBytes, scanner.ends)));
+  };
+  // text pieces (decompressed, or the first bytes): scanned from the work area
   const pending: Buffer[] = [];
   const queueText = (t: Buffer) => {
     pending.push(t);
@@ -63,17 +67,29 @@ export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOpt
     for (let i = 0; i < pending.length; i++) {
       const t = pending[i];
       for (let p = 0; p < t.length; p += WORK_CAP) {
-        if (scanner.normLen >= FLUSH_AT) {
-          await race(pool.dispatch(scanner.buf, scanner.normLen, scanner.ends));
-          scanner.normLen = 0;
-          scanner.ends = [];
-        }
+        await flushIfFull();
         const piece = t.subarray(p, Math.min(p + WORK_CAP, t.length));
         if (mode === "none" && scanner.total + piece.length > limit) throw err.tooBig(limit);
         scanner.scan(piece);
       }
     }
     pending.length = 0;
+  };
+  // Source bytes go into the file ring (the file MD5 reads them there); plain text is scanned
+  // where it landed.
+  const take = async (chunk: Buffer, scanHere: boolean) => {
+    for (let p = 0; p < chunk.length; ) {
+      const space = await race(digests.fileSpace());
+      const n = Math.min(space.len, chunk.length - p, WORK_CAP);
+      digests.buf.set(n === chunk.length ? chunk : chunk.subarray(p, p + n), space.off);
+      if (scanHere) {
+        await flushIfFull();
+        if (scanner.total + n > limit) throw err.tooBig(limit);
+        scanner.scanAt(space.off, n);
+      }
+      digests.fileWritten(n);
+      p += n;
+    }
   };
   const feed = (chunk: Buffer) => {
     if (mode === "bgzf") decoder!.push(chunk, queueText);
@@ -99,7 +115,11 @@ export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOpt
         sinkP.catch(() => {});
       }
       try {
-        await race(fileMd5.update(chunk));
+        if (mode === "none") {
+          await take(chunk, true);
+          continue;
+        }
+        await take(chunk, false);
         if (mode === "detect") {
           head = head ? Buffer.concat([head, chunk]) : chunk;
           const d = detectCompression(head, false);
@@ -132,16 +152,15 @@ export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOpt
       if (scanner.total === 0) throw err.bgzfEmpty();
     }
     const fai = scanner.finish();
-    const md5 = await race(fileMd5.digest());
-    await race(pool.finish(scanner.buf, scanner.normLen, scanner.ends));
+    const d = await race(digests.finish(scanner.normBytes, scanner.ends));
     const sequences: SequenceInfo[] = scanner.names.map((name, i) => ({
       name,
       length: scanner.lengths[i],
-      md5: pool.md5s[i],
-      ga4gh: pool.shas[i],
+      md5: d.md5s[i],
+      ga4gh: d.shas[i],
     }));
     return {
-      md5,
+      md5: d.md5,
       bytes,
       compression: mode === "bgzf" ? "bgzf" : "none",
       uncompressedBytes: scanner.total,
@@ -157,6 +176,6 @@ export async function ingestFasta(source: AsyncIterable<Buffer>, opts: IngestOpt
     }
     throw e;
   } finally {
-    await Promise.all([pool.close(), fileMd5.close()]);
+    await digests.close();
   }
 }

@@ -2,11 +2,13 @@
 // sequence, upper-cased and without line breaks, into a normalisation area whose contents are
 // handed to the digests in large blocks.
 //
-// Memory layout: one ArrayBuffer = [ normalisation area (NORM_CAP) | work area (WORK_CAP) ].
-// Each piece of text (<= WORK_CAP bytes) is copied into the work area; sequence bytes are moved
-// into the normalisation area with copyWithin (no allocation per line), then validated and
-// upper-cased four bytes at a time. The caller empties the normalisation area (flush) whenever
-// it holds FLUSH_AT bytes or more, between pieces.
+// Memory: the scanner works in one buffer that the caller owns (the import's shared memory, so
+// that the digests read the normalised bytes where the scanner wrote them). Text is scanned in
+// place (scanAt: plain files, where the source bytes are already in that memory for the file
+// MD5), or copied into the work area first (scan: decompressed text). Sequence bytes are moved
+// into the current normalisation area with copyWithin (no allocation per line), then validated
+// and upper-cased four bytes at a time. The caller hands the area over and gives the scanner a
+// new one (setNorm) whenever it holds FLUSH_AT bytes or more, between pieces.
 //
 // Fast path: inside a record whose line geometry is known, the next line's terminator is
 // predicted (LINEWIDTH bytes ahead) instead of searched; any surprise (a non-letter, a newline
@@ -17,8 +19,8 @@ import { err, isBinaryByte, MAX_NAME_LENGTH, MAX_SEQUENCE_LENGTH, SAM_NAME } fro
 
 export const WORK_CAP = 1 << 20;
 export const FLUSH_AT = 4 << 20;
-const NORM_CAP = FLUSH_AT + WORK_CAP + 16;
-const WORK_OFF = NORM_CAP;
+/** Bytes a normalisation area needs: flushed between pieces once it holds FLUSH_AT or more. */
+export const NORM_CAP = FLUSH_AT + WORK_CAP + 16;
 
 const enum St {
   Start, // before the first header, at a line start
@@ -44,13 +46,16 @@ export interface SequenceEnd {
 }
 
 export class FastaScanner {
-  readonly ab: ArrayBuffer;
-  readonly buf: Buffer;
   private readonly u32: Uint32Array;
-  /** bytes in the normalisation area */
-  normLen = 0;
-  /** positions in the normalisation area where a sequence ends (since the last flush) */
+  /** the current normalisation area: [normBase, normEnd) holds its bytes */
+  private normBase = 0;
+  private normEnd = 0;
+  private normCap = 0;
+  /** positions in the normalisation area (from its start) where a sequence ends */
   ends: number[] = [];
+  /** the piece being scanned: buf[pieceOff, pieceOff + piece.length) */
+  private pieceOff = 0;
+  private piece: Buffer;
 
   private st: St = St.Start;
   private lineNo = 1;
@@ -81,21 +86,55 @@ export class FastaScanner {
   private hPhase = HPhase.Lead;
   private nameBytes: number[] = [];
 
-  constructor() {
-    this.ab = new ArrayBuffer(NORM_CAP + WORK_CAP);
-    this.buf = Buffer.from(this.ab);
-    this.u32 = new Uint32Array(this.ab);
+  /**
+   * `buf` (4-byte aligned in its ArrayBuffer) is where everything happens; buf[workOff, +WORK_CAP)
+   * is the work area for `scan`. With `lines`, 16 bytes past a piece must be readable and 16
+   * bytes past the normalisation area's capacity writable.
+   */
+  constructor(
+    readonly buf: Buffer,
+    private readonly workOff: number,
+    /** the kernel's `lines` over the same memory (md5x2-wat.ts); without it, linesJs */
+    private readonly lines?: (q: number, o: number, lb: number, lw: number, max: number, crlf: number) => number,
+  ) {
+    if ((buf.byteOffset & 3) !== 0 || workOff + WORK_CAP > buf.length) throw new RangeError("bad scanner buffer");
+    this.u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
+    this.piece = buf.subarray(0, 0);
   }
 
-  /** Scan a piece of text of at most WORK_CAP bytes. Throws FastaError. */
+  /** Sequence bytes go to buf[off, off + cap) from now on (off a multiple of 4); ends restart. */
+  setNorm(off: number, cap = NORM_CAP): void {
+    if ((off & 3) !== 0) throw new RangeError("normalisation area not 4-byte aligned");
+    this.normBase = this.normEnd = off;
+    this.normCap = cap;
+    this.ends = [];
+  }
+
+  /** Bytes in the current normalisation area. */
+  get normBytes(): number {
+    return this.normEnd - this.normBase;
+  }
+
+  /** Scan a piece of text of at most WORK_CAP bytes, copied into the work area. Throws FastaError. */
   scan(piece: Uint8Array): void {
-    const n = piece.length;
+    if (piece.length > WORK_CAP) throw new RangeError("piece larger than WORK_CAP");
+    this.buf.set(piece, this.workOff);
+    this.scanAt(this.workOff, piece.length);
+  }
+
+  /**
+   * Scan buf[off, off + n) in place (n <= WORK_CAP; not overlapping the normalisation area, and
+   * left unchanged). Throws FastaError.
+   */
+  scanAt(off: number, n: number): void {
     if (n === 0) return;
     if (n > WORK_CAP) throw new RangeError("piece larger than WORK_CAP");
-    if (this.normLen + n > NORM_CAP - 8) throw new RangeError("normalisation area not flushed");
-    this.buf.set(piece, WORK_OFF);
-    const end = WORK_OFF + n;
-    let p = WORK_OFF;
+    if (this.normEnd + n > this.normBase + this.normCap - 8) throw new RangeError("normalisation area not flushed");
+    this.pieceOff = off;
+    // searches for a line end stop at the piece's end (the buffer goes on with unrelated bytes)
+    this.piece = this.buf.subarray(off, off + n);
+    const end = off + n;
+    let p = off;
     const buf = this.buf;
     while (p < end) {
       switch (this.st) {
@@ -174,7 +213,13 @@ export class FastaScanner {
   // ---------------------------------------------------------------------------------------
 
   private pos(p: number): number {
-    return this.base + (p - WORK_OFF);
+    return this.base + (p - this.pieceOff);
+  }
+
+  /** Position of the first LF in [p, end of piece), or -1. */
+  private findLF(p: number): number {
+    const i = this.piece.indexOf(LF, p - this.pieceOff);
+    return i < 0 ? -1 : i + this.pieceOff;
   }
 
   private startHeader(): void {
@@ -187,7 +232,7 @@ export class FastaScanner {
 
   private headerPiece(p: number, end: number): number {
     const buf = this.buf;
-    let e = buf.indexOf(LF, p);
+    let e = this.findLF(p);
     const complete = e >= 0 && e < end;
     if (!complete) e = end;
     for (let i = p; i < e; i++) {
@@ -241,13 +286,13 @@ export class FastaScanner {
     this.faiParts.push(`${this.name}\t${this.length}\t${this.recOffset}\t${this.lb}\t${this.lw}\n`);
     this.names.push(this.name);
     this.lengths.push(this.length);
-    this.ends.push(this.normLen);
+    this.ends.push(this.normEnd - this.normBase);
     this.name = "";
   }
 
   private seqPiece(p: number, end: number): number {
     const buf = this.buf;
-    let e = buf.indexOf(LF, p);
+    let e = this.findLF(p);
     const complete = e >= 0 && e < end;
     if (!complete) e = end;
     let cEnd = e; // content end
@@ -285,11 +330,11 @@ export class FastaScanner {
 
   /** copy [s, e) of the work area to the normalisation area, validated and upper-cased */
   private addContent(s: number, e: number): void {
-    const o = this.normLen;
+    const o = this.normEnd;
     this.buf.copyWithin(o, s, e);
     const bad = this.validateUpper(o, o + (e - s));
     if (bad >= 0) throw err.badChar(this.lineNo, this.name, this.buf[s + (bad - o)]);
-    this.normLen = o + (e - s);
+    this.normEnd = o + (e - s);
     const len = this.length + (e - s);
     if (len > MAX_SEQUENCE_LENGTH) throw err.tooLong(this.lineNo, this.name);
     this.length = len;
@@ -350,12 +395,29 @@ export class FastaScanner {
 
   /** Predicted full lines; returns the position after the last accepted line. */
   private fastRun(p: number, end: number): number {
-    const buf = this.buf;
     const lb = this.lb;
     const lw = this.lw;
     const maxLines = Math.floor((end - p) / lw);
     if (maxLines === 0) return p;
-    const o0 = this.normLen;
+    const o0 = this.normEnd;
+    const r = this.lines ? this.lines(p, o0, lb, lw, maxLines, this.crlf ? 1 : 0) : this.linesJs(p, o0, maxLines);
+    if (r === 0) return p;
+    const len = this.length + r * lb;
+    if (len > MAX_SEQUENCE_LENGTH) {
+      // let the slow path find the exact line
+      return p;
+    }
+    this.length = len;
+    this.normEnd = o0 + r * lb;
+    this.lineNo += r;
+    return p + r * lw;
+  }
+
+  /** `lines` of the kernel, in JavaScript: the lines at q predicted whole and all letters, upper-cased into o. */
+  private linesJs(p: number, o0: number, maxLines: number): number {
+    const buf = this.buf;
+    const lb = this.lb;
+    const lw = this.lw;
     let o = o0;
     let q = p;
     let r = 0;
@@ -374,21 +436,8 @@ export class FastaScanner {
         r++;
       }
     }
-    if (r === 0) return p;
+    if (r === 0) return 0;
     const bad = this.validateUpper(o0, o);
-    if (bad >= 0) {
-      r = Math.floor((bad - o0) / lb);
-      o = o0 + r * lb;
-      q = p + r * lw;
-    }
-    const len = this.length + r * lb;
-    if (len > MAX_SEQUENCE_LENGTH) {
-      // let the slow path find the exact line
-      return p;
-    }
-    this.length = len;
-    this.normLen = o;
-    this.lineNo += r;
-    return q;
+    return bad >= 0 ? Math.floor((bad - o0) / lb) : r;
   }
 }
