@@ -1,65 +1,59 @@
 #!/usr/bin/env node
-// refstore's command line: `refstore serve [--role api|worker|all]`, and `refstore presign` to
-// hand a GetReference URL to curl.
+// refstore's command line (docs/cli.md): stores, imports, jobs, references and pull for people,
+// over @aws-sdk/client-omics so that it talks to any server of this API (refstore, or AWS
+// HealthOmics); `serve` runs the server itself.
 
-import { Command, Option } from "commander";
-import { loadConfig, type Role } from "../config.js";
-import { startRefstore } from "../app/start.js";
-import { presignUrl } from "../api/aws/sigv4.js";
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { connect, resolveEndpoint, type Connection, type ConnectionOptions } from "./client.js";
+import { CliError, errorLine, printError } from "./output.js";
+import { registerCommands } from "./commands.js";
+
+const { version } = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
 
 const program = new Command();
-program.name("refstore").description("A self-hosted reference-genome store speaking the AWS HealthOmics reference-store API");
-
 program
-  .command("serve")
-  .description("run the API server and/or the import worker (settings: REFSTORE_* environment variables)")
-  .addOption(new Option("--role <role>", "which parts to run").choices(["api", "worker", "all"]))
-  .option("--port <port>", "port to listen on (REFSTORE_PORT, default 8470)")
-  .option("--host <host>", "address to listen on (REFSTORE_HOST, default 127.0.0.1)")
-  .action(async (opts: { role?: Role; port?: string; host?: string }) => {
-    const env = { ...process.env };
-    if (opts.role) env.REFSTORE_ROLE = opts.role;
-    if (opts.port) env.REFSTORE_PORT = opts.port;
-    if (opts.host) env.REFSTORE_HOST = opts.host;
-    const config = loadConfig(env);
-    const refstore = await startRefstore(config);
-    let closing = false;
-    const shutdown = async (signal: string) => {
-      if (closing) return;
-      closing = true;
-      refstore.log.info({ signal }, "shutting down");
-      await refstore.close();
-      process.exit(0);
-    };
-    process.on("SIGINT", () => void shutdown("SIGINT"));
-    process.on("SIGTERM", () => void shutdown("SIGTERM"));
-  });
+  .name("refstore")
+  .description("A reference-genome store speaking the AWS HealthOmics reference-store API: its server, and a command line for it")
+  .version(version, "-V, --version")
+  .option("--endpoint <url>", 'server URL, or "aws" for AWS HealthOmics (REFSTORE_ENDPOINT; default http://REFSTORE_HOST:REFSTORE_PORT)')
+  .option("--region <region>", "signing region (REFSTORE_REGION, AWS_REGION; default us-east-1)")
+  .option("--profile <name>", "AWS profile for credentials (when REFSTORE_ACCESS_KEY_ID is not set)")
+  .showHelpAfterError("(run with --help for usage)")
+  .exitOverride();
 
-program
-  .command("presign")
-  .description("print a presigned GetReference URL (for curl), signed with REFSTORE_ACCESS_KEY_ID/SECRET")
-  .requiredOption("--store <id>", "reference store id")
-  .requiredOption("--reference <id>", "reference id")
-  .option("--part <n>", "part number", "1")
-  .option("--file <file>", "SOURCE or INDEX", "SOURCE")
-  .option("--endpoint <url>", "server URL", "http://127.0.0.1:8470")
-  .option("--expires <seconds>", "validity in seconds", "3600")
-  .action(async (opts: { store: string; reference: string; part: string; file: string; endpoint: string; expires: string }) => {
-    const config = loadConfig();
-    const cred = config.credentials[0];
-    const url = await presignUrl({
-      endpoint: opts.endpoint,
-      path: `/referencestore/${opts.store}/reference/${opts.reference}`,
-      query: { partNumber: opts.part, file: opts.file },
-      accessKeyId: cred.accessKeyId,
-      secretAccessKey: cred.secretAccessKey,
-      region: config.region,
-      expiresIn: Number(opts.expires),
-    });
-    process.stdout.write(url + "\n");
-  });
+let endpointForErrors: string | undefined;
+let connection: Connection | undefined;
+const connectFrom = (cmd: Command): Connection => {
+  const g = cmd.optsWithGlobals() as ConnectionOptions;
+  connection ??= connect({ endpoint: g.endpoint, region: g.region, profile: g.profile });
+  endpointForErrors = connection.endpoint ?? "AWS HealthOmics";
+  return connection;
+};
 
-program.parseAsync().catch((err) => {
-  console.error(err instanceof Error ? err.message : err);
+registerCommands(program, connectFrom, { version, Option });
+
+function fail(err: unknown): never {
+  if (err instanceof CommanderError) {
+    // --help and --version end here with code 0; commander has already printed its message
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  }
+  if (err instanceof CliError) {
+    printError(err.message);
+    process.exit(err.exitCode);
+  }
+  if (endpointForErrors === undefined) {
+    try {
+      endpointForErrors = resolveEndpoint(program.opts().endpoint);
+    } catch {
+      // reported below anyway
+    }
+  }
+  printError(errorLine(err, endpointForErrors));
   process.exit(1);
-});
+}
+
+program
+  .parseAsync()
+  .then(() => connection?.client.destroy())
+  .catch(fail);
