@@ -1,6 +1,6 @@
 // ingestFasta: one streaming pass over a FASTA source (plain or BGZF) that passes every byte
 // through to a sink, and produces the whole-file MD5, the .fai (and .gzi), and per-sequence
-// refget digests. Bounded memory: one shared memory of about 38 MiB per import (digests.ts).
+// refget digests. Bounded memory: one shared memory of about 42 MiB per import (digests.ts).
 
 import type { SequenceInfo } from "./types.js";
 import { BgzfDecoder, detectCompression } from "./bgzf.js";
