@@ -91,6 +91,7 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
     service,
     credentials: config.credentials,
     region: config.region,
+    console: config.console,
     ops: {
       checks: { catalog: () => catalog.checkReady(), blobs: () => blobs.checkReady() },
       metrics: metrics && { contentType: metrics.contentType, text: () => metrics.text() },
