@@ -62,3 +62,12 @@ test("REFSTORE_CONSOLE=off: no console routes; /console/ gets the root's AWS-sty
   assert.ok(res.headers.get("x-amzn-errortype"), "answered by the AWS API's not-found handler");
   assert.doesNotMatch(await res.text(), /<html/i);
 });
+
+test("a worker-only process serves no console (it serves the ops routes only)", async (t) => {
+  const server = await startTestServer({ overrides: { role: "worker" } });
+  t.after(() => server.stop());
+  assert.equal((await fetch(`${server.url}/health`)).status, 200);
+  const res = await fetch(`${server.url}/console/`);
+  assert.equal(res.status, 404);
+  assert.doesNotMatch(await res.text(), /<html/i);
+});
