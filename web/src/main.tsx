@@ -1,5 +1,6 @@
 import { render } from "preact";
-import { useState } from "preact/hooks";
+import { useErrorBoundary, useState } from "preact/hooks";
+import { ErrorBox } from "./ui.js";
 import { clearSession, loadSession, type Session } from "./session.js";
 import { href, useRoute } from "./router.js";
 import { SignIn } from "./pages/signin.js";
@@ -10,6 +11,25 @@ import { StartImport } from "./pages/import.js";
 import { References } from "./pages/references.js";
 import { Reference } from "./pages/reference.js";
 import "./style.css";
+
+/** A bug in a page shows its message (and a way out), never a blank page. */
+function Guarded({ session }: { session: Session }) {
+  const [error, reset] = useErrorBoundary();
+  if (error)
+    return (
+      <main id="main" tabIndex={-1}>
+        <h1>Something went wrong on this page</h1>
+        <ErrorBox error={error} />
+        <p>
+          <button type="button" onClick={reset}>
+            Try again
+          </button>{" "}
+          <a href={href(["stores"])}>Go to the reference stores</a>
+        </p>
+      </main>
+    );
+  return <Page session={session} />;
+}
 
 function Page({ session }: { session: Session }) {
   const route = useRoute();
@@ -59,7 +79,7 @@ function App() {
           </span>
         ) : null}
       </header>
-      {session ? <Page session={session} /> : <SignIn onSignedIn={setSession} />}
+      {session ? <Guarded session={session} /> : <SignIn onSignedIn={setSession} />}
     </>
   );
 }

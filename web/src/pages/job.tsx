@@ -49,7 +49,7 @@ export function Job({ session, storeId, jobId }: { session: Session; storeId: st
         <>
           <dl class="facts">
             <dt>Status</dt>
-            <dd>
+            <dd aria-live="polite">
               <Status value={d.status} />
               {d.statusMessage ? <span class="message"> {d.statusMessage}</span> : null}
             </dd>

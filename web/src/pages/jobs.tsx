@@ -200,7 +200,7 @@ function JobsPage({ session, storeId, query }: Props) {
           Next →
         </button>
       </nav>
-      <p class="hint">Updated every second.</p>
+      <p class="hint">Updated every second, in the order the API lists jobs (oldest first: new jobs appear on the last page).</p>
     </main>
   );
 }
