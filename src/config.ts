@@ -62,6 +62,8 @@ export interface Config {
   pollMs: number;
   /** GET /metrics (REFSTORE_METRICS=off removes it) */
   metrics: boolean;
+  /** serve the web console at /console/ (REFSTORE_CONSOLE=off removes it) */
+  console: boolean;
 }
 
 export const DEV_CREDENTIAL: Credential = {
@@ -70,18 +72,18 @@ export const DEV_CREDENTIAL: Credential = {
   accountId: "123456789012",
 };
 
-const int = (name: string, v: string | undefined, def: number, min = 0): number => {
-  if (v === undefined || v === "") return def;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}"`);
-  return n;
-};
-
 const onOff = (name: string, v: string | undefined, def: boolean): boolean => {
   if (v === undefined || v === "") return def;
   if (v === "on") return true;
   if (v === "off") return false;
   throw new Error(`${name} must be on or off, got "${v}"`);
+};
+
+const int = (name: string, v: string | undefined, def: number, min = 0): number => {
+  if (v === undefined || v === "") return def;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new Error(`${name} must be an integer >= ${min}, got "${v}"`);
+  return n;
 };
 
 function readCredentials(env: NodeJS.ProcessEnv): { list: Credential[]; dev: boolean } {
@@ -226,6 +228,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     logLevel: env.REFSTORE_LOG_LEVEL ?? "info",
     pollMs: int("REFSTORE_POLL_MS", env.REFSTORE_POLL_MS, 100, 1),
     metrics: onOff("REFSTORE_METRICS", env.REFSTORE_METRICS, true),
+    console: onOff("REFSTORE_CONSOLE", env.REFSTORE_CONSOLE, true),
   };
   return { ...config, ...overrides };
 }

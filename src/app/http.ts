@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import { awsApi, MAX_BODY_BYTES } from "../api/aws/plugin.js";
 import type { CredentialLookup } from "../api/aws/sigv4.js";
 import { opsApi, type OpsOptions } from "../api/ops/plugin.js";
+import { consoleUi } from "../api/console/plugin.js";
 import "../api/request-info.js";
 import type { Credential } from "../config.js";
 import type { Service } from "../service/index.js";
@@ -32,6 +33,8 @@ export interface HttpOptions {
   credentials: Credential[];
   region: string;
   ops: OpsOptions;
+  /** serve the web console at /console/ (with the APIs only) */
+  console?: boolean;
 }
 
 export function credentialLookup(credentials: Credential[]): CredentialLookup {
@@ -90,6 +93,7 @@ export async function buildHttp(opts: HttpOptions) {
   await app.register(opsApi, opts.ops);
   if (opts.service)
     await app.register(awsApi, { service: opts.service, credentials: credentialLookup(opts.credentials), region: opts.region });
+  if (opts.service && opts.console) await app.register(consoleUi, { prefix: "/console" });
   return { app, events };
 }
 

@@ -8,6 +8,7 @@ import type { BlobStore } from "../blobs/types.js";
 import { openCatalog } from "../catalog/index.js";
 import type { Catalog } from "../catalog/types.js";
 import type { Config } from "../config.js";
+import { md5Engine } from "../fasta/ingest.js";
 import { ImportWorker } from "../jobs/worker.js";
 import { Clock, createService } from "../service/index.js";
 import { buildHttp, type HttpApp } from "./http.js";
@@ -32,6 +33,8 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
       { accessKeyId: config.credentials[0].accessKeyId },
       "using the built-in development credentials: set REFSTORE_ACCESS_KEY_ID / REFSTORE_SECRET_ACCESS_KEY (or REFSTORE_CREDENTIALS_FILE) for anything but local use",
     );
+  const engine = md5Engine();
+  logger.info({ md5: engine.kind, reason: engine.reason }, "digest engine");
   mkdirSync(config.dataDir, { recursive: true });
   const catalog = await openCatalog({ database: config.database, poolSize: config.databasePoolSize });
   const blobs = openBlobStore(config.blobs, config.s3, {
@@ -91,6 +94,7 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
     service,
     credentials: config.credentials,
     region: config.region,
+    console: config.console,
     ops: {
       checks: { catalog: () => catalog.checkReady(), blobs: () => blobs.checkReady() },
       metrics: metrics && { contentType: metrics.contentType, text: () => metrics.text() },
