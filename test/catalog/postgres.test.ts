@@ -94,7 +94,7 @@ describe("migrate", () => {
     );
     assert.deepEqual(
       tables.rows.map((r) => r.tablename),
-      ["jobs", "pending_blobs", "refs", "schema_migrations", "stores", "tags"],
+      ["jobs", "pending_blobs", "ref_collections", "ref_sequences", "refs", "schema_migrations", "stores", "tags"],
     );
     // Idempotent afterwards, and the schema works.
     await catalogs[2].migrate();
