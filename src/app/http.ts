@@ -3,12 +3,14 @@
 // src/api/ and one register() line here.
 
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import Fastify, { LogController } from "fastify";
 import type { Logger } from "pino";
 import { awsApi, MAX_BODY_BYTES } from "../api/aws/plugin.js";
+import { bearerTokenMap, ga4ghApi } from "../api/ga4gh/plugin.js";
 import type { CredentialLookup } from "../api/aws/sigv4.js";
 import "../api/request-info.js";
-import type { Credential } from "../config.js";
+import type { Credential, Ga4ghAccess } from "../config.js";
 import type { Service } from "../service/index.js";
 
 export interface HttpOptions {
@@ -16,6 +18,8 @@ export interface HttpOptions {
   credentials: Credential[];
   region: string;
   log: Logger;
+  /** REFSTORE_GA4GH_ACCESS (default open) */
+  ga4ghAccess?: Ga4ghAccess;
 }
 
 export function credentialLookup(credentials: Credential[]): CredentialLookup {
@@ -58,7 +62,12 @@ export async function buildHttp(opts: HttpOptions) {
   });
 
   await app.register(awsApi, { service: opts.service, credentials: credentialLookup(opts.credentials), region: opts.region });
+  const ga4ghAccess = opts.ga4ghAccess ?? "open";
+  if (ga4ghAccess !== "off") await app.register(ga4ghApi, { service: opts.service, access: ga4ghAccess, bearerTokens: bearerTokenMap(opts.credentials), version: VERSION });
   return app;
 }
+
+/** refstore's version (service-info), from package.json */
+const VERSION: string = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")).version;
 
 export type HttpApp = Awaited<ReturnType<typeof buildHttp>>;

@@ -83,7 +83,7 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
       clock,
       settings: { maxStoresPerAccount: config.maxStoresPerAccount, partSize: config.partSize, tokenSecret: config.tokenSecret },
     });
-    const app = await buildHttp({ service, credentials: config.credentials, region: config.region, log: logger });
+    const app = await buildHttp({ service, credentials: config.credentials, region: config.region, log: logger, ga4ghAccess: config.ga4ghAccess });
     await app.listen({ host: config.host, port: config.port });
     const addr = app.server.address();
     const port = typeof addr === "object" && addr ? addr.port : config.port;
