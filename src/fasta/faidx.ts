@@ -76,15 +76,46 @@ export function gziBlock(g: Gzi, off: number): number {
 }
 
 /**
- * Copy the bases of `src` into `out` at `o`: line-break bytes (CR, LF) dropped, letters upper-
- * cased. Returns the new write position. A stored sequence holds only letters and line breaks
- * (the engine's rule), so clearing bit 0x20 upper-cases every base, and any byte at or below
- * space is a line break.
+ * Bases among `src[from, to)` moved to the front of `src`, upper-cased; returns how many.
+ * `srcPos` is the text offset of `src[0]`, and `[from, to)` must lie within the sequence's
+ * text (bases and line breaks only). The line breaks are found by the geometry, not by
+ * looking at every byte: whole line pieces move with one native copy each, and upper-casing
+ * clears bit 0x20 four bytes at a time (a stored sequence holds only letters, the engine's
+ * rule). Every line-break byte skipped is checked to be CR or LF: bytes that disagree with the
+ * index throw rather than come out as bases.
  */
-export function normaliseInto(src: Uint8Array, from: number, to: number, out: Uint8Array, o: number): number {
-  for (let i = from; i < to; i++) {
-    const b = src[i];
-    if (b > 0x20) out[o++] = b & 0xdf;
+export function compactBases(e: FaiEntry, src: Uint8Array, srcPos: number, from: number, to: number): number {
+  let o = 0;
+  let i = from;
+  while (i < to) {
+    const r = (srcPos + i - e.offset) % e.lineWidth;
+    if (r < e.lineBases) {
+      const end = Math.min(to, i + (e.lineBases - r));
+      if (o !== i) src.copyWithin(o, i, end);
+      o += end - i;
+      i = end;
+    } else {
+      const end = Math.min(to, i + (e.lineWidth - r));
+      for (; i < end; i++) {
+        const b = src[i];
+        if (b !== 0x0a && b !== 0x0d) throw new Error(`byte ${srcPos + i} of the text is not a line break where the index puts one`);
+      }
+    }
   }
+  upperInPlace(src, o);
   return o;
+}
+
+/** Clear bit 0x20 of `b[0, n)` (letters to upper case), a 32-bit word at a time where aligned. */
+export function upperInPlace(b: Uint8Array, n: number): void {
+  let i = 0;
+  const head = Math.min(n, (4 - (b.byteOffset & 3)) & 3);
+  for (; i < head; i++) b[i] &= 0xdf;
+  const words = (n - i) >> 2;
+  if (words > 0) {
+    const w = new Int32Array(b.buffer, b.byteOffset + i, words);
+    for (let k = 0; k < words; k++) w[k] &= 0xdfdfdfdf;
+    i += words * 4;
+  }
+  for (; i < n; i++) b[i] &= 0xdf;
 }

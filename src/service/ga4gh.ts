@@ -83,11 +83,6 @@ export function ga4ghService(deps: ServiceDeps) {
   }
 
   return {
-    /** The sequence's length (the first copy's: every copy has the same bases). */
-    async sequenceLength(id: string, scope: AccountScope): Promise<number> {
-      return (await copies(id, scope))[0].length;
-    },
-
     async sequenceMetadata(id: string, scope: AccountScope): Promise<SequenceMetadata> {
       const found = await copies(id, scope);
       return {
@@ -99,14 +94,21 @@ export function ga4ghService(deps: ServiceDeps) {
     },
 
     /**
-     * Bases [start, end) of the sequence from any live copy: a copy whose reference went away
-     * between the lookup and the read is passed over for the next.
+     * Bases of the sequence from any live copy: `window` turns its length into [start, end)
+     * (and may throw: the protocol's checks), so that one lookup serves both. A copy whose
+     * reference went away between the lookup and the read is passed over for the next.
      */
-    async readSequence(id: string, scope: AccountScope, start: number, end: number): Promise<Readable> {
+    async readSequence(
+      id: string,
+      scope: AccountScope,
+      window: (length: number) => { start: number; end: number },
+    ): Promise<{ stream: Readable; length: number; start: number; end: number }> {
+      const found = await copies(id, scope);
+      const { start, end } = window(found[0].length);
       let last: unknown;
-      for (const copy of await copies(id, scope)) {
+      for (const copy of found) {
         try {
-          return await reader.stream(copy, start, end);
+          return { stream: await reader.stream(copy, start, end), length: copy.length, start, end };
         } catch (err) {
           if (!(err instanceof BlobNotFound) && !(err instanceof StoredSequenceError)) throw err;
           last = err;

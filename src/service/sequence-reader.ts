@@ -9,7 +9,7 @@ import { Readable } from "node:stream";
 import type { BlobStore } from "../blobs/types.js";
 import type { FileInfo } from "../catalog/types.js";
 import { BgzfDecoder } from "../fasta/bgzf.js";
-import { gziBlock, normaliseInto, parseFai, parseGzi, textRange, type FaiEntry, type Gzi } from "../fasta/faidx.js";
+import { compactBases, gziBlock, parseFai, parseGzi, textRange, type FaiEntry, type Gzi } from "../fasta/faidx.js";
 
 /** What the reader needs to know of a stored sequence (a catalog SequenceCopy fits). */
 export interface StoredSequence {
@@ -108,7 +108,7 @@ export class SequenceReader {
     const e = await this.geometry(seq);
     const { first, last } = textRange(e, start, end);
     const gzi = seq.compression === "bgzf" ? await this.gzi(seq) : undefined;
-    const body = gzi ? this.bgzfBases(seq, gzi, first, last) : this.plainBases(seq, first, last);
+    const body = gzi ? this.bgzfBases(seq, e, gzi, first, last) : this.plainBases(seq, e, first, last);
     return Readable.from(exactly(body, end - start, seq), { objectMode: false, highWaterMark: 0 });
   }
 
@@ -136,15 +136,16 @@ export class SequenceReader {
     }
   }
 
-  private async *plainBases(seq: StoredSequence, first: number, last: number): AsyncGenerator<Buffer> {
+  private async *plainBases(seq: StoredSequence, e: FaiEntry, first: number, last: number): AsyncGenerator<Buffer> {
+    let pos = first; // text offset of the chunk's first byte
     for await (const chunk of this.windows(seq.source.key, first, last)) {
-      // in place: the write position never passes the read position
-      const n = normaliseInto(chunk, 0, chunk.length, chunk, 0);
+      const n = compact(e, chunk, pos, 0, chunk.length, seq);
+      pos += chunk.length;
       if (n > 0) yield chunk.subarray(0, n);
     }
   }
 
-  private async *bgzfBases(seq: StoredSequence, gzi: Gzi, first: number, last: number): AsyncGenerator<Buffer> {
+  private async *bgzfBases(seq: StoredSequence, e: FaiEntry, gzi: Gzi, first: number, last: number): AsyncGenerator<Buffer> {
     const k0 = gziBlock(gzi, first);
     const k1 = gziBlock(gzi, last);
     const cFirst = gzi.c[k0];
@@ -155,9 +156,10 @@ export class SequenceReader {
     const take = (text: Buffer) => {
       const from = Math.max(first - u, 0);
       const to = Math.min(last + 1 - u, text.length);
+      const at = u;
       u += text.length;
       if (to <= from) return;
-      const n = normaliseInto(text, from, to, text, 0);
+      const n = compact(e, text, at, from, to, seq);
       if (n > 0) out.push(text.subarray(0, n));
     };
     for await (const chunk of this.windows(seq.source.key, cFirst, cLast)) {
@@ -165,6 +167,14 @@ export class SequenceReader {
       if (out.length) yield* out.splice(0);
       if (u > last) return;
     }
+  }
+}
+
+function compact(e: FaiEntry, src: Buffer, pos: number, from: number, to: number, seq: StoredSequence): number {
+  try {
+    return compactBases(e, src, pos, from, to);
+  } catch (err) {
+    throw new StoredSequenceError(`${seq.source.key}: ${(err as Error).message} (${seq.name})`);
   }
 }
 

@@ -170,26 +170,21 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
     const range = req.headers.range;
     if (range !== undefined && (start !== undefined || end !== undefined))
       throw new Invalid("Range", "give either start/end or a Range header, not both");
-    const length = await ga4gh.sequenceLength(req.params.id, scope);
-    let from = 0;
-    let to = length; // exclusive
     let partial = false;
-    if (range !== undefined) {
-      const m = /^bytes=([0-9]+)-([0-9]+)$/.exec(range.trim());
-      if (m && Number(m[1]) > Number(m[2])) throw new RangeNotSatisfiable(`Range "${range}": the first byte comes after the last`);
-      if (!m) throw new Invalid("Range", `Range "${range}" must be bytes=first-last`);
-      const r = resolveByteRange("Range", range, length, "the sequence");
-      from = r.start;
-      to = r.end + 1;
-      partial = true;
-    } else {
+    const { stream, length, start: from, end: to } = await ga4gh.readSequence(req.params.id, scope, (length) => {
+      if (range !== undefined) {
+        const m = /^bytes=([0-9]+)-([0-9]+)$/.exec(range.trim());
+        if (m && Number(m[1]) > Number(m[2])) throw new RangeNotSatisfiable(`Range "${range}": the first byte comes after the last`);
+        if (!m) throw new Invalid("Range", `Range "${range}" must be bytes=first-last`);
+        const r = resolveByteRange("Range", range, length, "the sequence");
+        partial = true;
+        return { start: r.start, end: r.end + 1 };
+      }
       if (start !== undefined && start >= length) throw new RangeNotSatisfiable(`start ${start} is not below the length ${length}`);
       if (end !== undefined && end > length) throw new RangeNotSatisfiable(`end ${end} is past the length ${length}`);
-      from = start ?? 0;
-      to = end ?? length;
-      if (from > to) throw new WireError(501, "start > end asks for a circular subsequence, which this server does not support");
-    }
-    const stream = await ga4gh.readSequence(req.params.id, scope, from, to);
+      if ((start ?? 0) > (end ?? length)) throw new WireError(501, "start > end asks for a circular subsequence, which this server does not support");
+      return { start: start ?? 0, end: end ?? length };
+    });
     reply.code(partial ? 206 : 200).type(SEQUENCE_TYPE).header("content-length", to - from);
     if (partial) reply.header("content-range", `bytes ${from}-${to - 1}/${length}`).header("accept-ranges", "bytes");
     return reply.send(stream);
