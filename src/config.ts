@@ -8,7 +8,12 @@ export interface Credential {
   accessKeyId: string;
   secretAccessKey: string;
   accountId: string;
+  /** tokens that stand for this credential's account on the GA4GH routes (Authorization: Bearer) */
+  bearerTokens?: string[];
 }
+
+/** Who may use the GA4GH read routes (refget, seqcol, /files): see api/ga4gh/plugin.ts. */
+export type Ga4ghAccess = "open" | "signed" | "off";
 
 export type Role = "api" | "worker" | "all";
 
@@ -64,6 +69,8 @@ export interface Config {
   metrics: boolean;
   /** serve the web console at /console/ (REFSTORE_CONSOLE=off removes it) */
   console: boolean;
+  /** REFSTORE_GA4GH_ACCESS: open (default), signed or off */
+  ga4ghAccess: Ga4ghAccess;
 }
 
 export const DEV_CREDENTIAL: Credential = {
@@ -93,11 +100,14 @@ function readCredentials(env: NodeJS.ProcessEnv): { list: Credential[]; dev: boo
     const raw = JSON.parse(readFileSync(env.REFSTORE_CREDENTIALS_FILE, "utf8")) as unknown;
     if (!Array.isArray(raw)) throw new Error("REFSTORE_CREDENTIALS_FILE must hold a JSON array");
     for (const c of raw as Record<string, unknown>[]) {
-      const { accessKeyId, secretAccessKey, accountId } = c;
+      const { accessKeyId, secretAccessKey, accountId, bearerTokens } = c;
       if (typeof accessKeyId !== "string" || typeof secretAccessKey !== "string" || typeof accountId !== "string")
         throw new Error("each credential needs accessKeyId, secretAccessKey and accountId strings");
       if (!/^[0-9]{12}$/.test(accountId)) throw new Error(`accountId must be 12 digits: ${accountId}`);
-      list.push({ accessKeyId, secretAccessKey, accountId });
+      // a guessable token would open an account's references to anyone who reaches the port
+      if (bearerTokens !== undefined && (!Array.isArray(bearerTokens) || bearerTokens.some((t) => typeof t !== "string" || !/^[\x21-\x7e]{16,}$/.test(t))))
+        throw new Error(`bearerTokens of ${accessKeyId} must be a list of strings of 16 or more printable characters`);
+      list.push({ accessKeyId, secretAccessKey, accountId, ...(bearerTokens ? { bearerTokens: bearerTokens as string[] } : {}) });
     }
   }
   if (env.REFSTORE_ACCESS_KEY_ID || env.REFSTORE_SECRET_ACCESS_KEY) {
@@ -121,6 +131,12 @@ function tokenSecret(env: NodeJS.ProcessEnv, credentials: Credential[]): string 
   // Every process of one deployment shares the same credentials, so a key derived from them
   // is shared too (until the credentials change: deployments should set the secret).
   return "derived:" + credentials.map((c) => c.accessKeyId + ":" + c.secretAccessKey).sort().join("|");
+}
+
+function ga4ghAccess(v: string | undefined): Ga4ghAccess {
+  if (v === undefined || v === "") return "open";
+  if (v !== "open" && v !== "signed" && v !== "off") throw new Error(`REFSTORE_GA4GH_ACCESS must be open, signed or off, got "${v}"`);
+  return v;
 }
 
 function s3Settings(env: NodeJS.ProcessEnv): S3Settings {
@@ -229,6 +245,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     pollMs: int("REFSTORE_POLL_MS", env.REFSTORE_POLL_MS, 100, 1),
     metrics: onOff("REFSTORE_METRICS", env.REFSTORE_METRICS, true),
     console: onOff("REFSTORE_CONSOLE", env.REFSTORE_CONSOLE, true),
+    ga4ghAccess: ga4ghAccess(env.REFSTORE_GA4GH_ACCESS),
   };
   return { ...config, ...overrides };
 }

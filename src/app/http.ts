@@ -4,14 +4,16 @@
 
 import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
+import { readFileSync } from "node:fs";
 import Fastify, { LogController } from "fastify";
 import type { Logger } from "pino";
 import { awsApi, MAX_BODY_BYTES } from "../api/aws/plugin.js";
+import { bearerTokenMap, ga4ghApi } from "../api/ga4gh/plugin.js";
 import type { CredentialLookup } from "../api/aws/sigv4.js";
 import { opsApi, type OpsOptions } from "../api/ops/plugin.js";
 import { consoleUi } from "../api/console/plugin.js";
 import "../api/request-info.js";
-import type { Credential } from "../config.js";
+import type { Credential, Ga4ghAccess } from "../config.js";
 import type { Service } from "../service/index.js";
 
 /** One answered request, as the access log and the metrics see it. */
@@ -35,6 +37,8 @@ export interface HttpOptions {
   ops: OpsOptions;
   /** serve the web console at /console/ (with the APIs only) */
   console?: boolean;
+  /** REFSTORE_GA4GH_ACCESS (default open) */
+  ga4ghAccess?: Ga4ghAccess;
 }
 
 export function credentialLookup(credentials: Credential[]): CredentialLookup {
@@ -91,10 +95,17 @@ export async function buildHttp(opts: HttpOptions) {
     );
 
   await app.register(opsApi, opts.ops);
-  if (opts.service)
+  if (opts.service) {
     await app.register(awsApi, { service: opts.service, credentials: credentialLookup(opts.credentials), region: opts.region });
-  if (opts.service && opts.console) await app.register(consoleUi, { prefix: "/console" });
+    const ga4ghAccess = opts.ga4ghAccess ?? "open";
+    if (ga4ghAccess !== "off")
+      await app.register(ga4ghApi, { service: opts.service, access: ga4ghAccess, bearerTokens: bearerTokenMap(opts.credentials), version: VERSION });
+    if (opts.console) await app.register(consoleUi, { prefix: "/console" });
+  }
   return { app, events };
 }
+
+/** refstore's version (service-info), from package.json */
+const VERSION: string = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")).version;
 
 export type HttpApp = Awaited<ReturnType<typeof buildHttp>>["app"];

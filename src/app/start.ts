@@ -95,6 +95,7 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
     credentials: config.credentials,
     region: config.region,
     console: config.console,
+    ga4ghAccess: config.ga4ghAccess,
     ops: {
       checks: { catalog: () => catalog.checkReady(), blobs: () => blobs.checkReady() },
       metrics: metrics && { contentType: metrics.contentType, text: () => metrics.text() },

@@ -19,10 +19,15 @@
 // - jobs_work is a partial index over the few jobs that need a worker, so claiming stays cheap
 //   with millions of finished jobs.
 
+import type pg from "pg";
+import { backfillGa4gh, POSTGRES_GA4GH_SCHEMA } from "./ga4gh-postgres.js";
+
 export interface PostgresMigration {
   version: number;
   name: string;
   sql: string;
+  /** a data step run after `sql`, in the same transaction */
+  apply?: (c: pg.PoolClient) => Promise<void>;
 }
 
 export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
@@ -166,5 +171,13 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       CREATE TRIGGER job_counts_update AFTER UPDATE ON jobs
         REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION job_counts_changed();
     `,
+  },
+  {
+    // GA4GH refget/seqcol lookups: each sequence by md5 and ga4gh id, each reference's seqcol
+    // digests; references imported before are indexed from their stored sequence facts.
+    version: 5,
+    name: "ga4gh index",
+    sql: POSTGRES_GA4GH_SCHEMA,
+    apply: backfillGa4gh,
   },
 ];

@@ -15,6 +15,8 @@ import { EventEmitter } from "node:events";
 import pg from "pg";
 import { attemptsUsedUp, cancelled, givenUp, type JobEnd } from "./outcome.js";
 import { POSTGRES_MIGRATIONS } from "./postgres-migrations.js";
+import * as ga4gh from "./ga4gh-postgres.js";
+import type { SeqcolAttribute } from "../fasta/seqcol.js";
 import {
   JOB_COLUMNS,
   jobFromRow,
@@ -36,9 +38,12 @@ import {
 } from "./rows.js";
 import {
   referenceBlobKeys,
+  type AccountScope,
   type Catalog,
   type Claim,
+  type CollectionRecord,
   type Cursor,
+  type SequenceCopy,
   type JobFilter,
   type JobRecord,
   type JobStatus,
@@ -171,6 +176,7 @@ export class PostgresCatalog implements Catalog {
           await c.query("BEGIN");
           try {
             await c.query(m.sql);
+            await m.apply?.(c);
             await c.query("INSERT INTO schema_migrations (version, name, applied) VALUES ($1, $2, $3)", [
               m.version,
               m.name,
@@ -457,6 +463,7 @@ export class PostgresCatalog implements Catalog {
       markSourceFinished(sources, jobId, index, ref.id);
       const values = referenceValues(ref);
       await c.query(`INSERT INTO refs (${REFERENCE_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(", ")})`, values);
+      await ga4gh.insertGa4ghRows(c, ref.id, ref.sequences);
       // the reference owns its blobs now: in the same transaction, so that no crash can leave
       // them registered as an unfinished import's leftovers (which the next claim deletes)
       await c.query("DELETE FROM pending_blobs WHERE key = ANY($1::text[])", [referenceBlobKeys(ref)]);
@@ -602,6 +609,29 @@ export class PostgresCatalog implements Catalog {
 
   async deleteAllTags(resource: string): Promise<void> {
     await this.pool.query("DELETE FROM tags WHERE resource = $1", [resource]);
+  }
+
+  // --- GA4GH lookups (ga4gh-postgres.ts) -------------------------------------------------------
+
+  async findSequences(by: "md5" | "ga4gh", digest: string, scope: AccountScope, limit: number): Promise<SequenceCopy[]> {
+    return ga4gh.findSequences(this.pool, by, digest, scope, limit);
+  }
+
+  async getCollection(digest: string, scope: AccountScope): Promise<CollectionRecord | undefined> {
+    return ga4gh.collectionByAttribute(this.pool, "digest", digest, scope);
+  }
+
+  async findCollectionByAttribute(attribute: SeqcolAttribute, digest: string, scope: AccountScope): Promise<CollectionRecord | undefined> {
+    return ga4gh.collectionByAttribute(this.pool, attribute, digest, scope);
+  }
+
+  async listCollections(
+    filter: Partial<Record<SeqcolAttribute, string>>,
+    scope: AccountScope,
+    offset: number,
+    limit: number,
+  ): Promise<{ digests: string[]; total: number }> {
+    return ga4gh.listCollections(this.pool, filter, scope, offset, limit);
   }
 
   // --- wake-ups --------------------------------------------------------------------------------

@@ -8,10 +8,15 @@
 // - jobs_work is a partial index over the few jobs that need a worker, so claiming stays cheap
 //   with millions of finished jobs.
 
+import type Database from "better-sqlite3";
+import { backfillGa4gh, SQLITE_GA4GH_SCHEMA } from "./ga4gh-sqlite.js";
+
 export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /** a data step run after `sql`, in the same transaction */
+  apply?: (db: Database.Database) => void;
 }
 
 export const SQLITE_MIGRATIONS: Migration[] = [
@@ -129,5 +134,13 @@ export const SQLITE_MIGRATIONS: Migration[] = [
         UPDATE job_counts SET n = n - 1 WHERE status = OLD.status;
       END;
     `,
+  },
+  {
+    // GA4GH refget/seqcol lookups: each sequence by md5 and ga4gh id, each reference's seqcol
+    // digests; references imported before are indexed from their stored sequence facts.
+    version: 5,
+    name: "ga4gh index",
+    sql: SQLITE_GA4GH_SCHEMA,
+    apply: backfillGa4gh,
   },
 ];

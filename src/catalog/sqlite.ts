@@ -12,6 +12,8 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { attemptsUsedUp, cancelled, givenUp, type JobEnd } from "./outcome.js";
 import { SQLITE_MIGRATIONS } from "./sqlite-migrations.js";
+import * as ga4gh from "./ga4gh-sqlite.js";
+import type { SeqcolAttribute } from "../fasta/seqcol.js";
 import {
   JOB_COLUMNS,
   jobFromRow,
@@ -33,9 +35,12 @@ import {
 } from "./rows.js";
 import {
   referenceBlobKeys,
+  type AccountScope,
   type Catalog,
   type Claim,
+  type CollectionRecord,
   type Cursor,
+  type SequenceCopy,
   type JobFilter,
   type JobRecord,
   type JobStatus,
@@ -115,6 +120,7 @@ export class SqliteCatalog implements Catalog {
       for (const m of SQLITE_MIGRATIONS) {
         if (done.has(m.version)) continue;
         this.db.exec(m.sql);
+        m.apply?.(this.db);
         this.sql("INSERT INTO schema_migrations VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
       }
     });
@@ -326,6 +332,7 @@ export class SqliteCatalog implements Catalog {
       markSourceFinished(sources, jobId, index, ref.id);
       const values = referenceValues(ref);
       this.sql(`INSERT INTO refs (${REFERENCE_COLUMNS}) VALUES (${values.map(() => "?").join(", ")})`).run(...values);
+      ga4gh.insertGa4ghRows((t) => this.sql(t), ref.id, ref.sequences);
       // the reference owns its blobs now: in the same transaction, so that no crash can leave
       // them registered as an unfinished import's leftovers (which the next claim deletes)
       const forget = this.sql("DELETE FROM pending_blobs WHERE key = ?");
@@ -464,6 +471,29 @@ export class SqliteCatalog implements Catalog {
 
   async deleteAllTags(resource: string): Promise<void> {
     this.sql("DELETE FROM tags WHERE resource = ?").run(resource);
+  }
+
+  // --- GA4GH lookups (ga4gh-sqlite.ts) ---------------------------------------------------------
+
+  async findSequences(by: "md5" | "ga4gh", digest: string, scope: AccountScope, limit: number): Promise<SequenceCopy[]> {
+    return ga4gh.findSequences((t) => this.sql(t), by, digest, scope, limit);
+  }
+
+  async getCollection(digest: string, scope: AccountScope): Promise<CollectionRecord | undefined> {
+    return ga4gh.getCollection((t) => this.sql(t), "digest", digest, scope);
+  }
+
+  async findCollectionByAttribute(attribute: SeqcolAttribute, digest: string, scope: AccountScope): Promise<CollectionRecord | undefined> {
+    return ga4gh.collectionByAttribute((t) => this.sql(t), attribute, digest, scope);
+  }
+
+  async listCollections(
+    filter: Partial<Record<SeqcolAttribute, string>>,
+    scope: AccountScope,
+    offset: number,
+    limit: number,
+  ): Promise<{ digests: string[]; total: number }> {
+    return ga4gh.listCollections((t) => this.sql(t), filter, scope, offset, limit);
   }
 
   // --- wake-ups --------------------------------------------------------------------------------

@@ -16,6 +16,7 @@
 import type { SequenceInfo } from "../fasta/types.js";
 
 export type { SequenceInfo } from "../fasta/types.js";
+import type { SeqcolAttribute } from "../fasta/seqcol.js";
 
 export type JobStatus =
   | "SUBMITTED"
@@ -137,6 +138,47 @@ export function referenceBlobKeys(ref: ReferenceRecord): string[] {
 }
 
 /**
+ * One copy of a sequence in a live reference (GA4GH refget reads it from there). Holds what the
+ * read path needs without parsing the reference's whole sequence list.
+ */
+export interface SequenceCopy {
+  account: string;
+  storeId: string;
+  referenceId: string;
+  referenceName: string;
+  /** position of the sequence in the reference (0-based, file order = .fai line) */
+  ordinal: number;
+  name: string;
+  length: number;
+  md5: string;
+  /** `SQ.<sha512t24u>` */
+  ga4gh: string;
+  source: FileInfo;
+  index: FileInfo;
+  extraKeys: string[];
+  compression: "none" | "bgzf";
+  creationTime: number;
+}
+
+/** The level-1 digests of a reference's sequence collection (see fasta/seqcol.ts). */
+export type CollectionDigests = Record<SeqcolAttribute, string>;
+
+/** A reference seen as a GA4GH sequence collection. */
+export interface CollectionRecord {
+  /** level 0 */
+  digest: string;
+  level1: CollectionDigests;
+  /** the reference's sequences in file order (level 2 is derived from them) */
+  sequences: SequenceInfo[];
+  account: string;
+  storeId: string;
+  referenceId: string;
+}
+
+/** Who may be seen: every account (refget `open` mode) or one. */
+export type AccountScope = { account?: string };
+
+/**
  * What claimJob found: a job for this worker to run, a job it ended instead (given up: its
  * attempts are used up), or nothing to do.
  */
@@ -254,6 +296,29 @@ export interface Catalog {
   ): Promise<ReferenceRecord[]>;
   /** Removes the row; returns the record that was deleted (its blobs are then deleted by the caller). */
   deleteReference(storeId: string, id: string): Promise<ReferenceRecord | undefined>;
+
+  // --- GA4GH lookups (refget, seqcol) over live references ---------------------------------
+  // Each reference's sequences and seqcol digests are indexed when finishSource inserts it
+  // (and by migration 4 for references imported before); deleting a reference drops them.
+  /**
+   * Copies of the sequence with this md5 (lower-case hex) or ga4gh id (`SQ.…`) in live
+   * references, oldest reference first, at most `limit`; only `scope.account`'s when given.
+   */
+  findSequences(by: "md5" | "ga4gh", digest: string, scope: AccountScope, limit: number): Promise<SequenceCopy[]>;
+  /** A live reference whose collection has this level-0 digest (the oldest), or undefined. */
+  getCollection(digest: string, scope: AccountScope): Promise<CollectionRecord | undefined>;
+  /** A live reference whose collection's `attribute` has this level-1 digest, or undefined. */
+  findCollectionByAttribute(attribute: SeqcolAttribute, digest: string, scope: AccountScope): Promise<CollectionRecord | undefined>;
+  /**
+   * Distinct level-0 digests of live collections, in digest order, whose level-1 digests equal
+   * every one given in `filter` (AND); `offset`/`limit` page them; `total` counts all matches.
+   */
+  listCollections(
+    filter: Partial<Record<SeqcolAttribute, string>>,
+    scope: AccountScope,
+    offset: number,
+    limit: number,
+  ): Promise<{ digests: string[]; total: number }>;
 
   // --- tags, keyed by resource (ids.ts tagKey: "<storeId>" or "<storeId>/reference/<id>") ----
   getTags(resource: string): Promise<Record<string, string>>;

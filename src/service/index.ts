@@ -2,6 +2,7 @@
 // terms. APIs (src/api/*) call it and word its results and errors for their wire.
 
 import type { ServiceDeps } from "./context.js";
+import { ga4ghService } from "./ga4gh.js";
 import { importJobService } from "./import-jobs.js";
 import { Paging } from "./paging.js";
 import { referenceService } from "./references.js";
@@ -15,6 +16,7 @@ export function createService(deps: ServiceDeps) {
     importJobs: importJobService(deps, paging),
     references: referenceService(deps, paging),
     tags: tagService(deps),
+    ga4gh: ga4ghService(deps),
   };
 }
 
@@ -22,3 +24,4 @@ export type Service = ReturnType<typeof createService>;
 export type { Caller, Page, PageRequest, ServiceDeps, ServiceSettings } from "./context.js";
 export { Clock } from "./context.js";
 export * from "./errors.js";
+export type { AccountScope } from "./ga4gh.js";

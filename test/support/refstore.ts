@@ -28,8 +28,9 @@ export function backends(): Backend[] {
 }
 
 export const TEST_CREDENTIALS = [
-  { accessKeyId: "AKIDTESTACCOUNTA", secretAccessKey: "secret-a", accountId: "111111111111" },
-  { accessKeyId: "AKIDTESTACCOUNTB", secretAccessKey: "secret-b", accountId: "222222222222" },
+  // bearerTokens: what GA4GH clients send in REFSTORE_GA4GH_ACCESS=signed mode
+  { accessKeyId: "AKIDTESTACCOUNTA", secretAccessKey: "secret-a", accountId: "111111111111", bearerTokens: ["token-a-0123456789abcdef"] },
+  { accessKeyId: "AKIDTESTACCOUNTB", secretAccessKey: "secret-b", accountId: "222222222222", bearerTokens: ["token-b-0123456789abcdef"] },
 ];
 
 export type S3Server = Awaited<ReturnType<typeof startS3>>;
