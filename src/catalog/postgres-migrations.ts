@@ -167,4 +167,19 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
         REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION job_counts_changed();
     `,
   },
+  {
+    // Live progress of the source being imported (see the SQLite migration of the same name).
+    version: 5,
+    name: "source progress",
+    sql: `
+      CREATE TABLE source_progress (
+        job_id       text COLLATE "C" NOT NULL,
+        source_index integer NOT NULL,
+        bytes_read   bigint NOT NULL,
+        bytes_total  bigint,
+        update_time  bigint NOT NULL,
+        PRIMARY KEY (job_id, source_index)
+      );
+    `,
+  },
 ];

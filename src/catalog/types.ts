@@ -133,6 +133,14 @@ export interface ReferenceFilter {
   createdBefore?: number;
 }
 
+/** How far the worker has read a source (live progress; bytesTotal when the source's size is known). */
+export interface SourceProgress {
+  index: number;
+  bytesRead: number;
+  bytesTotal?: number;
+  updateTime: number;
+}
+
 /** A claimed job: the worker holds its lease until `leaseExpires`. */
 export interface Lease {
   jobId: string;
@@ -217,6 +225,13 @@ export interface Catalog {
    * the job does not exist. Terminal jobs are returned unchanged.
    */
   requestCancel(storeId: string, jobId: string, now: number): Promise<JobStatus | undefined>;
+  /**
+   * Record how far source `index` has been read (its worker, about once a second). False if the
+   * worker no longer owns the job; nothing is written then.
+   */
+  recordProgress(jobId: string, workerId: string, index: number, bytesRead: number, bytesTotal: number | undefined, now: number): Promise<boolean>;
+  /** The progress rows of a job's sources, by index (sources never started have none). */
+  getProgress(jobId: string): Promise<SourceProgress[]>;
   /** Current status of a job (workers poll this to notice CANCELLING). */
   getJobStatus(jobId: string): Promise<JobStatus | undefined>;
 
