@@ -63,6 +63,8 @@ export interface Config {
   /** GetReference part size; 100 MiB as in AWS. Settable for tests only. */
   partSize: number;
   logLevel: string;
+  /** pretty (coloured lines, for a terminal) or json (one object per line); default: pretty on a terminal */
+  logFormat?: "json" | "pretty";
   /** how often an idle worker looks for work when no notification arrives (ms) */
   pollMs: number;
   /** GET /metrics (REFSTORE_METRICS=off removes it) */
@@ -211,6 +213,12 @@ export function parseBucketMounts(value: string | undefined): Map<string, string
   return mounts;
 }
 
+function logFormat(v: string | undefined): Config["logFormat"] {
+  if (v === undefined || v === "") return undefined;
+  if (v !== "json" && v !== "pretty") throw new Error(`REFSTORE_LOG_FORMAT must be json or pretty, got "${v}"`);
+  return v;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
   const creds = readCredentials(env);
   const role = (env.REFSTORE_ROLE ?? "all") as Role;
@@ -242,6 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     maxReferenceBytes: int("REFSTORE_MAX_REFERENCE_BYTES", env.REFSTORE_MAX_REFERENCE_BYTES, 64 * 2 ** 30, 1),
     partSize: int("REFSTORE_PART_SIZE", env.REFSTORE_PART_SIZE, 104857600, 1),
     logLevel: env.REFSTORE_LOG_LEVEL ?? "info",
+    logFormat: logFormat(env.REFSTORE_LOG_FORMAT),
     pollMs: int("REFSTORE_POLL_MS", env.REFSTORE_POLL_MS, 100, 1),
     metrics: onOff("REFSTORE_METRICS", env.REFSTORE_METRICS, true),
     console: onOff("REFSTORE_CONSOLE", env.REFSTORE_CONSOLE, true),

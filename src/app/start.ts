@@ -1,8 +1,8 @@
 // One refstore process: the HTTP APIs (app/http.ts) and/or an import worker, over one catalog
 // and one blob store. `role` says which parts run: api, worker or all (the embedded default).
 
-import { mkdirSync } from "node:fs";
-import pino, { type Logger } from "pino";
+import { mkdirSync, statSync } from "node:fs";
+import type { Logger } from "pino";
 import { openBlobStore, S3SourceReader } from "../blobs/index.js";
 import type { BlobStore } from "../blobs/types.js";
 import { openCatalog } from "../catalog/index.js";
@@ -12,6 +12,7 @@ import { md5Engine } from "../fasta/ingest.js";
 import { ImportWorker } from "../jobs/worker.js";
 import { Clock, createService } from "../service/index.js";
 import { buildHttp, type HttpApp } from "./http.js";
+import { createLogger } from "./log.js";
 import { Metrics } from "./metrics.js";
 
 export interface Refstore {
@@ -27,7 +28,7 @@ export interface Refstore {
 }
 
 export async function startRefstore(config: Config, log?: Logger): Promise<Refstore> {
-  const logger = log ?? pino({ level: config.logLevel });
+  const logger = log ?? createLogger(config);
   if (config.usingDevCredentials)
     logger.warn(
       { accessKeyId: config.credentials[0].accessKeyId },
@@ -59,6 +60,7 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
   };
 
   if (config.role === "worker" || config.role === "all") {
+    logMounts(logger, config.bucketMounts);
     const sources = new S3SourceReader({ mounts: config.bucketMounts, s3: config.s3 });
     const worker = new ImportWorker(
       { catalog, blobs, sources, maxReferenceBytes: config.maxReferenceBytes, now: () => clock.now() },
@@ -109,4 +111,19 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
   refstore.url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${port}`;
   logger.info({ url: refstore.url, role: config.role }, "refstore listening");
   return refstore;
+}
+
+/** What a newcomer needs to see at start: which buckets are local directories, and which of those are missing. */
+function logMounts(log: Logger, mounts: Map<string, string>): void {
+  if (mounts.size > 0) log.info({ bucketMounts: Object.fromEntries(mounts) }, "bucket mounts: s3://BUCKET/KEY is read from DIR/KEY");
+  else log.info("no bucket mounts: s3:// sources are read through the S3 API (REFSTORE_BUCKET_MOUNTS=bucket=/dir to read a local directory)");
+  for (const [bucket, dir] of mounts) {
+    let isDir = false;
+    try {
+      isDir = statSync(dir).isDirectory();
+    } catch {
+      // missing: warned below
+    }
+    if (!isDir) log.warn({ bucket, dir }, `bucket mount ${bucket}: ${dir} is not a directory, so s3://${bucket}/… sources will fail`);
+  }
 }

@@ -161,7 +161,8 @@ function s3ErrorReason(err: unknown): string {
     return "access denied";
   }
   if (code === "InvalidObjectState") return "object is archived";
-  if (code === "CredentialsProviderError") return "no S3 credentials";
+  // the usual first-run snag: say what would fix it (statusMessage has room for little more)
+  if (code === "CredentialsProviderError") return "no S3 credentials: set REFSTORE_S3_* or REFSTORE_BUCKET_MOUNTS";
   const net = errCode(err);
   if (status === undefined && (net !== undefined && (NETWORK_CODES.has(net) || net.startsWith("E")))) {
     return `cannot reach S3 (${net})`;

@@ -180,4 +180,19 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
     sql: POSTGRES_GA4GH_SCHEMA,
     apply: backfillGa4gh,
   },
+  {
+    // Live progress of the source being imported (see the SQLite migration of the same name).
+    version: 6,
+    name: "source progress",
+    sql: `
+      CREATE TABLE source_progress (
+        job_id       text COLLATE "C" NOT NULL,
+        source_index integer NOT NULL,
+        bytes_read   bigint NOT NULL,
+        bytes_total  bigint,
+        update_time  bigint NOT NULL,
+        PRIMARY KEY (job_id, source_index)
+      );
+    `,
+  },
 ];

@@ -51,6 +51,7 @@ import {
   type ReferenceFilter,
   type ReferenceRecord,
   type SourceRecord,
+  type SourceProgress,
   type SourceStatus,
   type StoreFilter,
   type StoreRecord,
@@ -511,6 +512,30 @@ export class PostgresCatalog implements Catalog {
       }
       return status;
     });
+  }
+
+  async recordProgress(jobId: string, workerId: string, index: number, bytesRead: number, bytesTotal: number | undefined, now: number): Promise<boolean> {
+    const r = await this.pool.query(
+      `INSERT INTO source_progress (job_id, source_index, bytes_read, bytes_total, update_time)
+         SELECT $1, $2, $3, $4, $5 WHERE EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND owner = $6)
+       ON CONFLICT (job_id, source_index) DO UPDATE SET
+         bytes_read = EXCLUDED.bytes_read, bytes_total = EXCLUDED.bytes_total, update_time = EXCLUDED.update_time`,
+      [jobId, index, bytesRead, bytesTotal ?? null, now, workerId],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async getProgress(jobId: string): Promise<SourceProgress[]> {
+    const { rows } = await this.pool.query(
+      "SELECT source_index, bytes_read, bytes_total, update_time FROM source_progress WHERE job_id = $1 ORDER BY source_index",
+      [jobId],
+    );
+    return rows.map((r) => ({
+      index: Number(r.source_index),
+      bytesRead: Number(r.bytes_read),
+      ...(r.bytes_total === null ? {} : { bytesTotal: Number(r.bytes_total) }),
+      updateTime: Number(r.update_time),
+    }));
   }
 
   async getJobStatus(jobId: string): Promise<JobStatus | undefined> {

@@ -143,4 +143,21 @@ export const SQLITE_MIGRATIONS: Migration[] = [
     sql: SQLITE_GA4GH_SCHEMA,
     apply: backfillGa4gh,
   },
+  {
+    // Live progress of the source being imported, written by its worker about once a second and
+    // read by any API process. A table of its own: a progress write touches neither the jobs row
+    // (its sources JSON, its counts triggers) nor its indexes.
+    version: 6,
+    name: "source progress",
+    sql: `
+      CREATE TABLE source_progress (
+        job_id       TEXT NOT NULL,
+        source_index INTEGER NOT NULL,
+        bytes_read   INTEGER NOT NULL,
+        bytes_total  INTEGER,
+        update_time  INTEGER NOT NULL,
+        PRIMARY KEY (job_id, source_index)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

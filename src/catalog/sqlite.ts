@@ -48,6 +48,7 @@ import {
   type ReferenceFilter,
   type ReferenceRecord,
   type SourceRecord,
+  type SourceProgress,
   type SourceStatus,
   type StoreFilter,
   type StoreRecord,
@@ -376,6 +377,28 @@ export class SqliteCatalog implements Catalog {
       return r.status as JobStatus;
     });
     return run.immediate();
+  }
+
+  async recordProgress(jobId: string, workerId: string, index: number, bytesRead: number, bytesTotal: number | undefined, now: number): Promise<boolean> {
+    const r = this.sql(
+      `INSERT INTO source_progress (job_id, source_index, bytes_read, bytes_total, update_time)
+         SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM jobs WHERE id = ? AND owner = ?)
+       ON CONFLICT (job_id, source_index) DO UPDATE SET
+         bytes_read = excluded.bytes_read, bytes_total = excluded.bytes_total, update_time = excluded.update_time`,
+    ).run(jobId, index, bytesRead, bytesTotal ?? null, now, jobId, workerId);
+    return r.changes > 0;
+  }
+
+  async getProgress(jobId: string): Promise<SourceProgress[]> {
+    const rows = this.sql(
+      "SELECT source_index, bytes_read, bytes_total, update_time FROM source_progress WHERE job_id = ? ORDER BY source_index",
+    ).all(jobId) as Row[];
+    return rows.map((r) => ({
+      index: r.source_index,
+      bytesRead: r.bytes_read,
+      ...(r.bytes_total === null ? {} : { bytesTotal: r.bytes_total }),
+      updateTime: r.update_time,
+    }));
   }
 
   async getJobStatus(jobId: string): Promise<JobStatus | undefined> {

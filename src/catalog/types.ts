@@ -137,6 +137,14 @@ export function referenceBlobKeys(ref: ReferenceRecord): string[] {
   return [ref.source.key, ref.index.key, ...ref.extraKeys];
 }
 
+/** How far the worker has read a source (live progress; bytesTotal when the source's size is known). */
+export interface SourceProgress {
+  index: number;
+  bytesRead: number;
+  bytesTotal?: number;
+  updateTime: number;
+}
+
 /**
  * One copy of a sequence in a live reference (GA4GH refget reads it from there). Holds what the
  * read path needs without parsing the reference's whole sequence list.
@@ -270,6 +278,13 @@ export interface Catalog {
    * undefined if the job does not exist. Terminal jobs are returned unchanged.
    */
   requestCancel(storeId: string, jobId: string, now: number): Promise<JobStatus | undefined>;
+  /**
+   * Record how far source `index` has been read (its worker, about once a second). False if the
+   * worker no longer owns the job; nothing is written then.
+   */
+  recordProgress(jobId: string, workerId: string, index: number, bytesRead: number, bytesTotal: number | undefined, now: number): Promise<boolean>;
+  /** The progress rows of a job's sources, by index (sources never started have none). */
+  getProgress(jobId: string): Promise<SourceProgress[]>;
   /** Current status of a job (workers poll this to notice CANCELLING). */
   getJobStatus(jobId: string): Promise<JobStatus | undefined>;
 

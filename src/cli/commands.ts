@@ -18,9 +18,9 @@ import {
 } from "@aws-sdk/client-omics";
 import type { Role } from "../config.js";
 import { presignUrl } from "../api/aws/sigv4.js";
-import { extensionRequest, sendRaw, type Connection } from "./client.js";
+import { ExtensionUnavailable, extensionRequest, sendRaw, type Connection } from "./client.js";
 import { bytes, CliError, print, printJson, relativeTime, statusColour, table } from "./output.js";
-import { createProgress, progressMode } from "./progress.js";
+import { createProgress, progressMode, type ProgressItem } from "./progress.js";
 import { pull } from "./pull.js";
 import { parseTime } from "./times.js";
 
@@ -358,13 +358,17 @@ export function registerCommands(program: Command, connectFrom: ConnectFrom, ctx
       // loaded here: the other commands need none of the server's modules (start-up time)
       const { loadConfig } = await import("../config.js");
       const { startRefstore } = await import("../app/start.js");
+      const { createLogger, routeProcessWarnings } = await import("../app/log.js");
       let config;
       try {
         config = loadConfig(env);
       } catch (err) {
         throw new CliError((err as Error).message, 2);
       }
-      const refstore = await startRefstore(config);
+      const log = createLogger(config);
+      // before the first AWS SDK client exists: its Node-version warning becomes one log line
+      routeProcessWarnings(log);
+      const refstore = await startRefstore(config, log);
       let closing = false;
       const shutdown = async (signal: string) => {
         if (closing) return;
@@ -392,18 +396,39 @@ function printJob(job: any): void {
   );
 }
 
-/** Poll GetReferenceImportJob until the job ends; answers its last raw JSON. */
+/**
+ * Poll GetReferenceImportJob until the job ends, with each source's bytes from refstore's
+ * progress extension (GetReferenceImportJobProgress) where the server has it; answers the last
+ * GetReferenceImportJob as the API gave it.
+ */
 async function waitForJob(conn: Connection, store: string, id: string, json: boolean): Promise<any> {
   const progress = createProgress(progressMode(json));
-  const seen = new Map<number, string>();
+  const items = new Map<number, ProgressItem>();
+  const ended = new Set<number>();
+  let live = conn.endpoint !== undefined;
+  const path = `/referencestore/${encodeURIComponent(store)}/importjob/${encodeURIComponent(id)}/progress`;
   try {
     for (let delay = 250; ; delay = Math.min(delay * 2, 1000)) {
       const { raw: job } = await sendRaw<any>(conn.client, new GetReferenceImportJobCommand({ referenceStoreId: store, id }));
+      let bytes: any;
+      // also once the job has ended: a source that finished between two polls gets its real count
+      if (live) {
+        try {
+          bytes = await extensionRequest(conn, "progress", "GET", path);
+        } catch (err) {
+          if (!(err instanceof ExtensionUnavailable)) throw err;
+          live = false; // AWS, or an older refstore: statuses only
+        }
+      }
       (job.sources ?? []).forEach((s: any, i: number) => {
-        const line = `${s.name ?? s.sourceFile}: ${s.status}${s.statusMessage ? ` (${s.statusMessage})` : ""}`;
-        if (seen.get(i) !== line) {
-          seen.set(i, line);
-          if (s.status !== "NOT_STARTED") progress.log(line);
+        if (s.status === "NOT_STARTED" || ended.has(i)) return;
+        const p = bytes?.sources?.[i];
+        let item = items.get(i);
+        if (!item) items.set(i, (item = progress.item(s.name ?? s.sourceFile, p?.bytesTotal)));
+        if (p) item.update(p.bytesRead, p.bytesTotal);
+        if (s.status === "FINISHED" || s.status === "FAILED") {
+          ended.add(i);
+          item.end(s.status === "FINISHED" ? "ok" : "FAILED", s.status === "FAILED" ? s.statusMessage : undefined);
         }
       });
       if (TERMINAL.has(job.status)) return job;

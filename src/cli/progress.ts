@@ -3,7 +3,7 @@
 // the output is JSON.
 
 import cliProgress from "cli-progress";
-import { bytes, colour } from "./output.js";
+import { bytes } from "./output.js";
 
 export interface ProgressItem {
   /** bytes so far and, when known, in all */
@@ -47,18 +47,27 @@ class Rate {
   }
 }
 
+/** 42s, 3m05s, 1h02m */
+function duration(secs: number): string {
+  const s = Math.max(0, Math.round(secs));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
 class Bars implements Progress {
   private readonly multi: cliProgress.MultiBar;
   constructor(stream: NodeJS.WriteStream) {
     this.multi = new cliProgress.MultiBar(
       {
         stream,
-        format: `{label} ${colour.cyan("{bar}")} {percentage}% {done}/{size} {rate} ETA {eta_formatted}{note}`,
-        barsize: 24,
+        // no colour codes inside the line: cli-progress cuts lines at the terminal's width
+        // counting escape bytes as characters, and a cut escape garbles the terminal
+        format: `{label} {bar} {percentage}% {done}/{size} {rate} ETA {left}{note}`,
+        barsize: 12,
         hideCursor: true,
         clearOnComplete: false,
         stopOnComplete: false,
-        etaBuffer: 20,
         fps: 10,
         autopadding: true,
         formatValue: (v, _o, type) => (type === "percentage" ? String(v).padStart(3) : String(v)),
@@ -73,6 +82,7 @@ class Bars implements Progress {
       done: bytes(done),
       size: size === undefined ? "?" : bytes(size),
       rate: `${bytes(Math.round(rate.get()))}/s`,
+      left: size === undefined || rate.get() <= 0 ? "--" : duration((size - done) / rate.get()),
       note,
     });
     let known = total;
@@ -86,7 +96,7 @@ class Bars implements Progress {
       },
       end(outcome, note) {
         const done = known ?? 0;
-        const word = outcome === "ok" ? colour.green(" done") : colour.red(` ${outcome}`);
+        const word = outcome === "ok" ? " done" : ` ${outcome}`;
         bar.update(outcome === "ok" ? Math.max(1, done) : bar.getProgress() * bar.getTotal(), payload(done, known, word + (note ? ` ${note}` : "")));
         bar.stop();
       },

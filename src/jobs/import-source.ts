@@ -27,6 +27,8 @@ export async function importSource(
   job: JobRecord,
   source: SourceRecord,
   signal: AbortSignal,
+  /** bytes of the source read so far and its size when known: at the open, then per chunk */
+  onProgress?: (bytesRead: number, bytesTotal: number | undefined) => void,
 ): Promise<{ reference: ReferenceRecord; keys: string[] }> {
   const referenceId = newId();
   const keys = blobKeysOfNewReference(job.storeId, referenceId);
@@ -35,7 +37,9 @@ export async function importSource(
 
   let writer: BlobWriter | undefined;
   try {
-    const { stream } = await deps.sources.open(source.sourceFile, { roleArn: job.roleArn, signal });
+    const { stream, size } = await deps.sources.open(source.sourceFile, { roleArn: job.roleArn, signal });
+    let bytesRead = 0;
+    onProgress?.(0, size);
     // An abort (cancel, graceful stop) before ingestFasta listens destroys the stream with an
     // error that nobody would handle: the whole process would crash. ingestFasta still gets it.
     stream.on("error", () => {});
@@ -44,7 +48,11 @@ export async function importSource(
       writer = await deps.blobs.create(keys.source);
       const w = writer;
       result = await ingestFasta(stream, {
-        onBytes: (chunk) => w.write(chunk),
+        onBytes: (chunk) => {
+          bytesRead += chunk.length;
+          onProgress?.(bytesRead, size);
+          return w.write(chunk);
+        },
         maxUncompressedBytes: deps.maxReferenceBytes,
         signal,
       });

@@ -72,6 +72,9 @@ class RunningJob {
   }
 }
 
+// "at least once a second": written twice a second while a source is read
+const PROGRESS_INTERVAL_MS = 500;
+
 export class ImportWorker {
   readonly id = `worker-${randomUUID()}`;
   readonly events = new EventEmitter<WorkerEvents>();
@@ -203,6 +206,47 @@ export class ImportWorker {
     await deleteKeys(this.deps, stale);
   }
 
+  /**
+   * Live progress of one source: the latest count is written to the catalog every
+   * PROGRESS_INTERVAL_MS while it changes (any API process answers from there), and once more at
+   * the end. A failed write is logged, never fatal: progress is advisory.
+   */
+  private progressRecorder(jobId: string, index: number, log: Logger) {
+    const { catalog } = this.deps;
+    let read = -1;
+    let total: number | undefined;
+    let written = -1;
+    let inFlight: Promise<void> | undefined;
+    const flush = () => {
+      if (inFlight || read < 0 || read === written) return inFlight;
+      const value = read;
+      inFlight = catalog
+        .recordProgress(jobId, this.id, index, value, total, Date.now())
+        .then(() => {
+          written = value;
+        })
+        .catch((err) => log.warn({ err }, "could not record import progress"))
+        .finally(() => {
+          inFlight = undefined;
+        });
+      return inFlight;
+    };
+    const timer = setInterval(flush, PROGRESS_INTERVAL_MS);
+    return {
+      update: (bytesRead: number, bytesTotal: number | undefined) => {
+        const first = read < 0;
+        read = bytesRead;
+        total = bytesTotal;
+        if (first) void flush(); // the size, as soon as the source is open
+      },
+      stop: async () => {
+        clearInterval(timer);
+        await inFlight;
+        await flush();
+      },
+    };
+  }
+
   private async runJob(job: JobRecord): Promise<void> {
     const { catalog } = this.deps;
     const log = this.opts.log.child({ jobId: job.id, storeId: job.storeId });
@@ -238,8 +282,10 @@ export class ImportWorker {
         if (source.status === "FINISHED" || source.status === "FAILED") continue;
         if (run.state !== "running") break;
         must(await catalog.updateSource(job.id, this.id, source.index, { status: "IN_PROGRESS", statusMessage: null }));
+        const progress = this.progressRecorder(job.id, source.index, log);
         try {
-          const { reference, keys } = await importSource(this.deps, job, source, run.controller.signal);
+          const { reference, keys } = await importSource(this.deps, job, source, run.controller.signal, progress.update);
+          await progress.stop();
           if (source.tags && Object.keys(source.tags).length)
             await catalog.putTags(tagKey({ storeId: job.storeId, referenceId: reference.id }), source.tags);
           if (!(await catalog.finishSource(job.id, this.id, source.index, reference))) {
@@ -254,6 +300,7 @@ export class ImportWorker {
           log.info({ source: source.sourceFile, referenceId: reference.id }, "source imported");
           this.events.emit("source-finished", { jobId: job.id, referenceId: reference.id, bytes: reference.source.contentLength });
         } catch (err) {
+          await progress.stop();
           if (err instanceof LeaseLost) throw err;
           // stopped, cancelled or lease lost meanwhile: the failure is that, not the source's
           if (run.state !== "running") break;

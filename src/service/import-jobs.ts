@@ -2,7 +2,7 @@
 // does the work. get/list read the catalog; cancel is refstore's own (AWS has no cancel).
 
 import { newId } from "../catalog/ids.js";
-import type { JobFilter, JobRecord, JobSummary } from "../catalog/types.js";
+import type { JobFilter, JobRecord, JobSummary, SourceProgress } from "../catalog/types.js";
 import type { Caller, Page, PageRequest, ServiceDeps } from "./context.js";
 import { NotFound } from "./errors.js";
 import { replayOf, requestDigest } from "./idempotency.js";
@@ -69,6 +69,13 @@ export function importJobService(deps: ServiceDeps, paging: Paging) {
     async listImportJobs(caller: Caller, storeId: string, filter: JobFilter, request: PageRequest): Promise<Page<JobSummary>> {
       const store = await requireStore(deps, caller, storeId);
       return page(paging, `jobs:${store.id}`, filter, request, (after, limit) => catalog.listJobs(store.id, filter, after, limit));
+    },
+
+    /** The job and the progress its workers recorded for each source (extension). */
+    async getImportProgress(caller: Caller, storeId: string, id: string): Promise<{ job: JobRecord; progress: SourceProgress[] }> {
+      await requireStore(deps, caller, storeId);
+      const job = await requireJob(storeId, id);
+      return { job, progress: await catalog.getProgress(job.id) };
     },
 
     /** SUBMITTED ends CANCELLED at once; IN_PROGRESS becomes CANCELLING until its worker stops. */

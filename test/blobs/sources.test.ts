@@ -183,6 +183,25 @@ describe("S3 GetObject (s3rver)", () => {
     }
   });
 
+  test("no credentials anywhere: the message says how to fix it", async () => {
+    // the SDK's default chain reads the process environment: nothing in it, no files, no EC2 metadata
+    const saved = { ...process.env };
+    for (const k of Object.keys(process.env)) if (k.startsWith("AWS_")) delete process.env[k];
+    Object.assign(process.env, {
+      AWS_EC2_METADATA_DISABLED: "true",
+      AWS_CONFIG_FILE: "/nonexistent/aws-config",
+      AWS_SHARED_CREDENTIALS_FILE: "/nonexistent/aws-credentials",
+    });
+    const r = new S3SourceReader({ s3: { endpoint: s3.endpoint, region: s3.region, maxAttempts: 1 } });
+    try {
+      await rejectsWith(r.open("s3://src/genomes/phix.fa"), "s3://src/genomes/phix.fa: no S3 credentials: set REFSTORE_S3_* or REFSTORE_BUCKET_MOUNTS");
+    } finally {
+      await r.close();
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
+  });
+
   test("injected client", async () => {
     const r = new S3SourceReader({ client: s3.client });
     const { stream } = await r.open("s3://src/genomes/phix.fa");

@@ -167,6 +167,17 @@ for (const kind of kinds) {
       assert.equal(await catalog.updateSource("3000000001", "w1", 0, { status: "IN_PROGRESS" }), true);
       assert.equal(await catalog.updateSource("3000000001", "w2", 0, { status: "FAILED", statusMessage: "x" }), false);
 
+      // live byte counts: written by the owner only, overwritten in place, total optional
+      assert.deepEqual(await catalog.getProgress("3000000001"), []);
+      assert.equal(await catalog.recordProgress("3000000001", "w1", 0, 0, 6_000_000_000, 10_003), true);
+      assert.equal(await catalog.recordProgress("3000000001", "w1", 0, 5_000_000_000, 6_000_000_000, 10_004), true);
+      assert.equal(await catalog.recordProgress("3000000001", "w1", 1, 7, undefined, 10_005), true);
+      assert.equal(await catalog.recordProgress("3000000001", "w2", 0, 1, 2, 10_006), false);
+      assert.deepEqual(await catalog.getProgress("3000000001"), [
+        { index: 0, bytesRead: 5_000_000_000, bytesTotal: 6_000_000_000, updateTime: 10_004 },
+        { index: 1, bytesRead: 7, updateTime: 10_005 },
+      ]);
+
       // The lease runs out: another worker takes the job over, the first can no longer write.
       const taken = claimedJob(await catalog.claimJob("w2", 30_000, 50_000));
       assert.equal(taken?.id, "3000000001");

@@ -28,9 +28,12 @@ export function cleanEnv(extra: Record<string, string | undefined> = {}): Record
   return env;
 }
 
-export function runCli(args: string[], env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<CliResult> {
+/** `opts.command`: run that instead of the CLI, with `args` as they are (`script` for a pseudo-terminal). */
+export function runCli(args: string[], env: Record<string, string>, opts: { timeoutMs?: number; command?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = opts.command
+      ? spawn(opts.command, args, { env, stdio: ["ignore", "pipe", "pipe"] })
+      : spawn(process.execPath, [CLI, ...args], { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));

@@ -8,7 +8,7 @@ import { NotFound } from "../../service/errors.js";
 import { parseArn } from "./arns.js";
 import type { ResponseExtra } from "./serialize.js";
 import type { Input, OperationName, Output } from "./types.js";
-import { jobSummaryView, jobView, referenceListView, referenceMetadataView, startedJobView, storeView } from "./views.js";
+import { jobProgressView, jobSummaryView, jobView, referenceListView, referenceMetadataView, startedJobView, storeView } from "./views.js";
 
 /** One request as a handler sees it. */
 export interface AwsCall {
@@ -71,6 +71,10 @@ export function awsHandlers(service: Service): Handlers {
     },
     async CancelReferenceImportJob(call, input) {
       return jobView(await importJobs.cancelImportJob(call.caller, input.referenceStoreId, input.id));
+    },
+    async GetReferenceImportJobProgress(call, input) {
+      const { job, progress } = await importJobs.getImportProgress(call.caller, input.referenceStoreId, input.id);
+      return jobProgressView(job, progress);
     },
 
     async ListReferences(call, input) {

@@ -1,6 +1,6 @@
 // Typed view of the vendored AWS model (botocore service-2 format, model/omics-reference-store.json)
-// for the 14 reference-store operations, plus refstore's one extension operation
-// (CancelReferenceImportJob). The JSON is imported as a module: tsc copies it into dist, so
+// for the 14 reference-store operations, plus refstore's extension operations
+// (CancelReferenceImportJob, GetReferenceImportJobProgress). The JSON is imported as a module: tsc copies it into dist, so
 // nothing reads a path into src/ at run time.
 
 import vendored from "./model/omics-reference-store.json" with { type: "json" };
@@ -108,6 +108,51 @@ function loadModel(): ServiceModel {
       { shape: "RequestTimeoutException" },
     ],
     endpoint: { hostPrefix: "control-storage-" },
+    extension: true,
+  };
+
+  // refstore extension: live progress of an import job's sources, as its workers record it (about
+  // once a second). Same input members as GetReferenceImportJob.
+  raw.shapes["GetReferenceImportJobProgressRequest"] = structuredClone(raw.shapes["CancelReferenceImportJobRequest"]);
+  raw.shapes["ImportProgressBytes"] = { type: "long", min: 0 };
+  raw.shapes["ReferenceImportSourceProgress"] = {
+    type: "structure",
+    required: ["status", "bytesRead"],
+    members: {
+      sourceFile: { shape: "S3Uri" },
+      name: { shape: "ReferenceName" },
+      status: { shape: "ReferenceImportJobItemStatus" },
+      bytesRead: { shape: "ImportProgressBytes" },
+      bytesTotal: { shape: "ImportProgressBytes" },
+      updateTime: { shape: "SyntheticTimestamp_date_time" },
+    },
+  };
+  raw.shapes["ReferenceImportSourceProgressList"] = { type: "list", member: { shape: "ReferenceImportSourceProgress" } };
+  raw.shapes["GetReferenceImportJobProgressResponse"] = {
+    type: "structure",
+    required: ["id", "referenceStoreId", "status", "sources"],
+    members: {
+      id: { shape: "ImportJobId" },
+      referenceStoreId: { shape: "ReferenceStoreId" },
+      status: { shape: "ReferenceImportJobStatus" },
+      sources: { shape: "ReferenceImportSourceProgressList" },
+    },
+  };
+  raw.operations["GetReferenceImportJobProgress"] = {
+    name: "GetReferenceImportJobProgress",
+    http: { method: "GET", requestUri: "/referencestore/{referenceStoreId}/importjob/{id}/progress", responseCode: 200 },
+    input: { shape: "GetReferenceImportJobProgressRequest" },
+    output: { shape: "GetReferenceImportJobProgressResponse" },
+    errors: [
+      { shape: "InternalServerException" },
+      { shape: "ThrottlingException" },
+      { shape: "ValidationException" },
+      { shape: "ResourceNotFoundException" },
+      { shape: "AccessDeniedException" },
+      { shape: "RequestTimeoutException" },
+    ],
+    endpoint: { hostPrefix: "control-storage-" },
+    readonly: true,
     extension: true,
   };
   return raw;

@@ -49,6 +49,22 @@ export interface Operations {
   ListTagsForResource: [Sdk.ListTagsForResourceRequest, Sdk.ListTagsForResourceResponse];
   /** refstore extension: same input members as GetReferenceImportJob, same output */
   CancelReferenceImportJob: [Sdk.GetReferenceImportJobRequest, Sdk.GetReferenceImportJobResponse];
+  /** refstore extension: live progress of each source (not in the SDK: its own types) */
+  GetReferenceImportJobProgress: [Sdk.GetReferenceImportJobRequest, ImportJobProgress];
+}
+
+export interface ImportJobProgress {
+  id: string;
+  referenceStoreId: string;
+  status: Sdk.ReferenceImportJobStatus;
+  sources: {
+    sourceFile?: string;
+    name?: string;
+    status: Sdk.ReferenceImportJobItemStatus;
+    bytesRead: number;
+    bytesTotal?: number;
+    updateTime?: Date;
+  }[];
 }
 
 export type OperationName = keyof Operations;

@@ -1,7 +1,7 @@
 // The domain's records as the AWS outputs show them: ARNs, the model's member names, and only
 // the members the model has (the serialiser drops anything else, but views state it first).
 
-import type { JobRecord, JobSummary, ReferenceRecord, StoreRecord } from "../../catalog/types.js";
+import type { JobRecord, JobSummary, ReferenceRecord, SourceProgress, StoreRecord } from "../../catalog/types.js";
 import type { PartGeometry } from "../../service/references.js";
 import { referenceArn, storeArn } from "./arns.js";
 import type { Output } from "./types.js";
@@ -46,6 +46,27 @@ export function jobView(j: JobRecord): JobView {
       tags: s.tags,
       referenceId: s.referenceId,
     })),
+  };
+}
+
+/** GetReferenceImportJobProgress (extension): each source's bytes read, from its worker's last record. */
+export function jobProgressView(j: JobRecord, progress: SourceProgress[]): Output<"GetReferenceImportJobProgress"> {
+  const byIndex = new Map(progress.map((p) => [p.index, p]));
+  return {
+    id: j.id,
+    referenceStoreId: j.storeId,
+    status: j.status,
+    sources: j.sources.map((s) => {
+      const p = byIndex.get(s.index);
+      return {
+        sourceFile: s.sourceFile,
+        name: s.name,
+        status: s.status,
+        bytesRead: p?.bytesRead ?? 0,
+        bytesTotal: p?.bytesTotal,
+        updateTime: p?.updateTime,
+      };
+    }),
   };
 }
 

@@ -20,12 +20,13 @@ function rejects(fn: () => unknown, code: string, re?: RegExp): AwsError {
 
 const enc = encodeURIComponent;
 
-test("model: 14 AWS operations + the cancel extension", () => {
+test("model: 14 AWS operations + the cancel and progress extensions", () => {
   assert.equal(awsOperationNames.length, 14);
-  assert.equal(operationNames.length, 15);
+  assert.equal(operationNames.length, 16);
   assert.ok(operationNames.includes("CancelReferenceImportJob"));
   assert.equal(getOperation("CancelReferenceImportJob").output?.shape, "GetReferenceImportJobResponse");
-  assert.equal(routeTable.length, 15);
+  assert.equal(getOperation("GetReferenceImportJobProgress").http.requestUri, "/referencestore/{referenceStoreId}/importjob/{id}/progress");
+  assert.equal(routeTable.length, 16);
 });
 
 test("route table comes from the model's requestUri templates", () => {
@@ -53,6 +54,7 @@ const CASES: [string, string, string, Record<string, string>][] = [
   ["DELETE", `/tags/${enc(REF_ARN)}?tagKeys=a&tagKeys=b%20c`, "UntagResource", { resourceArn: REF_ARN }],
   ["GET", `/tags/${enc(REF_ARN)}`, "ListTagsForResource", { resourceArn: REF_ARN }],
   ["POST", "/referencestore/1234567890/importjob/2222222222/cancel", "CancelReferenceImportJob", { referenceStoreId: "1234567890", id: "2222222222" }],
+  ["GET", "/referencestore/1234567890/importjob/2222222222/progress", "GetReferenceImportJobProgress", { referenceStoreId: "1234567890", id: "2222222222" }],
 ];
 
 test("every operation routes by method + raw path, labels decoded", () => {
@@ -63,7 +65,7 @@ test("every operation routes by method + raw path, labels decoded", () => {
     assert.deepEqual(m.labels, labels, `${method} ${url}`);
     seen.add(op);
   }
-  assert.equal(seen.size, 15);
+  assert.equal(seen.size, 16);
 });
 
 test("percent-encoded ARN label: raw path matched, then decoded", () => {
