@@ -1,10 +1,10 @@
-// Where the console learns how far each source of an import job has got. This is the ONE place
-// to change when refstore's progress extension route (issue 11, the CLI branch: the worker records
-// bytes read / total per source in the catalog) is on the server: fetch it here and return one
-// entry per source, in the job's source order. Until then the answer is "unknown" and the pages
-// show each source's status (an indeterminate bar while IN_PROGRESS).
+// Where the console learns how far each source of an import job has got: refstore's progress
+// extension (GET /referencestore/{id}/importjob/{id}/progress, docs/api-decisions.md), which
+// answers from what the worker records in the catalog about twice a second. Against a server
+// without it (AWS HealthOmics) the call fails, and the pages show each source's status alone.
 
 import type { ImportReferenceSourceItem } from "@aws-sdk/client-omics";
+import { signedJson } from "./api.js";
 import type { Session } from "./session.js";
 
 export interface SourceProgress {
@@ -15,19 +15,30 @@ export interface SourceProgress {
   totalBytes?: number;
 }
 
-/**
- * Progress of each source of a job (same order as GetReferenceImportJob's `sources`).
- * HOOK (progress route): when the CLI branch's route lands, call it here with signedJson() and
- * merge its bytesRead/totalBytes into the entries below. Do not probe a route the server lacks:
- * the browser logs every 404 as a console error.
- */
+interface ProgressAnswer {
+  sources?: { status?: string; bytesRead?: number; bytesTotal?: number }[];
+}
+
+/** Progress of each source of a job (same order as GetReferenceImportJob's `sources`). */
 export async function sourceProgress(
-  _session: Session,
-  _storeId: string,
-  _jobId: string,
+  session: Session,
+  storeId: string,
+  jobId: string,
   sources: readonly ImportReferenceSourceItem[],
 ): Promise<SourceProgress[]> {
-  return sources.map((s) => ({ status: s.status ?? "NOT_STARTED" }));
+  const base = sources.map((s) => ({ status: s.status ?? "NOT_STARTED" }) as SourceProgress);
+  if (!sources.some((s) => s.status === "IN_PROGRESS")) return base; // nothing moving: no call
+  let answer: ProgressAnswer;
+  try {
+    const path = `/referencestore/${encodeURIComponent(storeId)}/importjob/${encodeURIComponent(jobId)}/progress`;
+    answer = await signedJson<ProgressAnswer>(session, "GET", path);
+  } catch {
+    return base; // a server without the extension: statuses only
+  }
+  return base.map((p, i) => {
+    const s = answer.sources?.[i];
+    return s ? { ...p, bytesRead: s.bytesRead, totalBytes: s.bytesTotal } : p;
+  });
 }
 
 /** 0..1 when it can be told, else undefined (an indeterminate bar). */
