@@ -59,7 +59,8 @@ export function makeS3Client(opts: S3ClientOptions = {}): S3Client {
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: opts.maxAttempts ?? 3,
-    requestHandler: { connectionTimeout: opts.connectionTimeoutMs ?? 10_000, requestTimeout: opts.requestTimeoutMs ?? 120_000 },
+    // throwOnRequestTimeout: without it the SDK only logs a warning and goes on waiting
+    requestHandler: { connectionTimeout: opts.connectionTimeoutMs ?? 10_000, requestTimeout: opts.requestTimeoutMs ?? 120_000, throwOnRequestTimeout: true },
   };
   if (opts.endpoint) config.endpoint = opts.endpoint;
   if (opts.accessKeyId && opts.secretAccessKey) {
