@@ -58,6 +58,8 @@ export interface Config {
   stopGraceSeconds: number;
   /** claims of an import job whose worker died (crash, lost lease) before it is given up */
   maxAttempts: number;
+  /** how long a source is read again after transient storage faults before it fails (REFSTORE_STORAGE_RETRY_SECONDS) */
+  storageRetrySeconds: number;
   maxStoresPerAccount?: number;
   maxReferenceBytes: number;
   /** GetReference part size; 100 MiB as in AWS. Settable for tests only. */
@@ -246,6 +248,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     leaseSeconds: int("REFSTORE_LEASE_SECONDS", env.REFSTORE_LEASE_SECONDS, 30, 1),
     stopGraceSeconds: int("REFSTORE_STOP_GRACE_SECONDS", env.REFSTORE_STOP_GRACE_SECONDS, 0, 0),
     maxAttempts: int("REFSTORE_MAX_ATTEMPTS", env.REFSTORE_MAX_ATTEMPTS, 3, 1),
+    storageRetrySeconds: int("REFSTORE_STORAGE_RETRY_SECONDS", env.REFSTORE_STORAGE_RETRY_SECONDS, 300, 0),
     maxStoresPerAccount: maxStores ? int("REFSTORE_MAX_STORES_PER_ACCOUNT", maxStores, 0) : undefined,
     maxReferenceBytes: int("REFSTORE_MAX_REFERENCE_BYTES", env.REFSTORE_MAX_REFERENCE_BYTES, 64 * 2 ** 30, 1),
     partSize: int("REFSTORE_PART_SIZE", env.REFSTORE_PART_SIZE, 104857600, 1),

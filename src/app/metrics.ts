@@ -57,7 +57,7 @@ export class Metrics {
     });
     this.sources = new client.Counter({
       name: "refstore_import_sources_total",
-      help: "Import sources this process ended, by outcome (finished, failed) and failure reason (fasta, source, internal)",
+      help: "Import sources this process ended, by outcome (finished, failed) and failure reason (fasta, source, storage, internal)",
       labelNames: ["outcome", "reason"],
       registers,
     });

@@ -41,8 +41,8 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
   const blobs = openBlobStore(config.blobs, config.s3, {
     onWarning: (message, err) => logger.warn({ err }, message),
   });
-  await blobs.sweepIncomplete();
   const clock = new Clock();
+  await blobs.sweepIncomplete({ pendingKeys: () => catalog.pendingBlobKeys(), now: () => clock.now() });
 
   const closers: (() => Promise<void>)[] = [];
   const refstore: Refstore = {
@@ -63,7 +63,14 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
     logMounts(logger, config.bucketMounts);
     const sources = new S3SourceReader({ mounts: config.bucketMounts, s3: config.s3 });
     const worker = new ImportWorker(
-      { catalog, blobs, sources, maxReferenceBytes: config.maxReferenceBytes, now: () => clock.now() },
+      {
+        catalog,
+        blobs,
+        sources,
+        maxReferenceBytes: config.maxReferenceBytes,
+        now: () => clock.now(),
+        storageRetryMs: config.storageRetrySeconds * 1000,
+      },
       {
         concurrency: config.importConcurrency,
         leaseMs: config.leaseSeconds * 1000,

@@ -11,20 +11,24 @@
 // directory. A reader therefore sees either nothing or the whole object. abort() unlinks the
 // temporary file. After a crash, delete(key) also removes the key's unfinished temporary file
 // (the worker that takes a job over deletes the keys the dead attempt registered as pending), and
-// sweepIncomplete() at start-up removes temporary files nobody has written to for an hour (other
-// processes sharing the directory may be writing the younger ones).
+// sweepIncomplete() at start-up removes temporary files whose key the catalog does not hold as
+// pending once it has seen them for an hour (sweep.ts; never by mtime).
 
 import { createHash, randomBytes } from "node:crypto";
 import { constants as fsc } from "node:fs";
-import { access, mkdir, open, readdir, rename, rm, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
+import { access, mkdir, open, readdir, readFile, rename, rm, rmdir, stat, unlink, writeFile, type FileHandle } from "node:fs/promises";
 import { dirname, join, resolve, sep } from "node:path";
 import { Readable } from "node:stream";
-import { BlobNotFound, type BlobStore, type BlobWriter } from "./types.js";
+import { BlobNotFound, type BlobStore, type BlobWriter, type SweepContext } from "./types.js";
+import { parseSightings, sweepLeftovers } from "./sweep.js";
 import { DirectFile, directWritesWork, O_DIRECT } from "./direct-file.js";
 import { SerialBlobWriter } from "./writer.js";
 
 /** Name of the directory (directly under the root) that holds uncommitted writes. */
 const INCOMPLETE_DIR = ".incomplete";
+
+/** In .incomplete: when the start-up sweep first saw each unexplained temporary file (sweep.ts). */
+const SIGHTINGS_FILE = ".sweep-sightings.json";
 
 const READ_HIGH_WATER_MARK = 1024 * 1024;
 
@@ -69,8 +73,8 @@ export interface DiskBlobStoreOptions {
   /** fsync file and directory on commit/put (default true). Tests may switch it off for speed. */
   fsync?: boolean;
   /**
-   * sweepIncomplete() removes only temporary files not written to for this long (default 1 h;
-   * 0 = all): other processes sharing the directory may be writing the younger ones.
+   * sweepIncomplete() removes a temporary file no pending key explains only once it has seen it
+   * for this long, by refstore's clock (default 1 h; 0 = at once).
    */
   sweepMinAgeMs?: number;
   /**
@@ -103,6 +107,10 @@ export class DiskBlobStore implements BlobStore {
   }
 
   /** Absolute file path of a (validated) key. */
+  get location(): string {
+    return this.root;
+  }
+
   pathOf(key: string): string {
     checkBlobKey(key);
     const p = join(this.root, ...key.split("/"));
@@ -211,16 +219,25 @@ export class DiskBlobStore implements BlobStore {
     await access(this.incompleteDir, fsc.W_OK | fsc.R_OK);
   }
 
-  async sweepIncomplete(): Promise<void> {
-    const cutoff = Date.now() - this.sweepMinAgeMs;
-    for (const name of await this.incompleteNames()) {
-      const p = join(this.incompleteDir, name);
-      if (this.sweepMinAgeMs > 0) {
-        const st = await stat(p).catch(() => undefined);
-        if (!st || st.mtimeMs > cutoff) continue; // a live writer keeps its file's mtime fresh
-      }
-      await rm(p, { recursive: true, force: true });
-    }
+  async sweepIncomplete(ctx?: SweepContext): Promise<void> {
+    const names = (await this.incompleteNames()).filter((n) => !n.startsWith("."));
+    const tags = new Set<string>();
+    for (const k of (await ctx?.pendingKeys()) ?? []) tags.add(keyTag(k));
+    const seenFile = join(this.incompleteDir, SIGHTINGS_FILE);
+    await sweepLeftovers({
+      leftovers: names,
+      id: (n) => n,
+      explained: (n) => tags.has(n.split("-")[0]),
+      graceMs: this.sweepMinAgeMs,
+      now: ctx?.now?.() ?? Date.now(),
+      load: async () => parseSightings(await readFile(seenFile, "utf8")),
+      save: async (seen) => {
+        await mkdir(this.incompleteDir, { recursive: true });
+        await writeFile(seenFile + ".tmp", JSON.stringify(seen));
+        await rename(seenFile + ".tmp", seenFile);
+      },
+      remove: (n) => rm(join(this.incompleteDir, n), { recursive: true, force: true }),
+    });
   }
 
   private async incompleteNames(): Promise<string[]> {

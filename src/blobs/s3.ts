@@ -6,16 +6,14 @@
 // single PutObject for an object smaller than one part), so the key becomes visible in one step.
 // abort() is AbortMultipartUpload.
 //
-// sweepIncomplete() lists the multipart uploads under our prefix and aborts the ones initiated
-// more than `sweepMinAgeMs` ago (default: one day). It deliberately does NOT abort younger
-// uploads: in a scale-out deployment several refstore processes share one bucket/prefix, and one
-// of them starting up must not kill uploads that the others are still writing (an upload's age
-// counts from its start, so the limit must exceed the longest import). A crashed worker's upload
-// is removed much sooner, when the next worker cleans up the job's pending blobs. (Uploads that
-// are younger than the limit at start-up are caught by the next sweep; an S3 lifecycle rule
-// "AbortIncompleteMultipartUpload" is a good complement.) Servers that implement neither
-// ListMultipartUploads nor AbortMultipartUpload (e.g. plain s3rver) are tolerated: the sweep and
-// the abort become no-ops and report through `onWarning`.
+// sweepIncomplete() lists the multipart uploads under our prefix and decides from the catalog
+// (sweep.ts): an upload of a key that is pending is never aborted, whatever its `Initiated` time
+// (moto reports 2010-11-10 for every upload; a live upload of another process was once aborted
+// that way). One no pending key explains is aborted once refstore has seen it for an hour by its
+// own clock; first sightings live in one small object under the prefix. A crashed worker's upload
+// is removed much sooner, when the next worker cleans up the job's pending blobs. Servers that
+// implement neither ListMultipartUploads nor AbortMultipartUpload (e.g. plain s3rver) are
+// tolerated: the sweep and the abort become no-ops and report through `onWarning`.
 
 import { createHash } from "node:crypto";
 import { Readable, finished } from "node:stream";
@@ -34,13 +32,19 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import { checkBlobKey, checkRange } from "./disk.js";
-import { BlobNotFound, type BlobStore, type BlobWriter } from "./types.js";
+import { BlobNotFound, type BlobStore, type BlobWriter, type SweepContext } from "./types.js";
+import { parseSightings, sweepLeftovers } from "./sweep.js";
+import { isTransient } from "./faults.js";
 import { SerialBlobWriter } from "./writer.js";
 
 const DEFAULT_PART_SIZE = 8 * 1024 * 1024;
 const DEFAULT_QUEUE_SIZE = 2;
-const DEFAULT_SWEEP_MIN_AGE_MS = 24 * 60 * 60 * 1000;
+const DEFAULT_SWEEP_MIN_AGE_MS = 60 * 60 * 1000;
+/** Under the prefix: when the start-up sweep first saw each unexplained upload (sweep.ts). */
+const SIGHTINGS_KEY = ".refstore-sweep-sightings.json";
 const MAX_PARTS = 10_000;
+/** attempts of one S3 call by S3BlobStore.call (each of which the SDK may retry itself) */
+const CALL_ATTEMPTS = 4;
 
 export interface S3BlobStoreOptions {
   bucket: string;
@@ -51,7 +55,7 @@ export interface S3BlobStoreOptions {
   partSize?: number;
   /** Part uploads in flight per writer before write() waits (default 2). */
   queueSize?: number;
-  /** sweepIncomplete() aborts only uploads initiated at least this long ago (default 24 h; 0 = all). */
+  /** sweepIncomplete() aborts an upload no pending key explains once it has seen it this long, by refstore's clock (default 1 h; 0 = at once). */
   sweepMinAgeMs?: number;
   /** Destroy the client in close() (set by openBlobStore, which creates the client). */
   ownsClient?: boolean;
@@ -224,6 +228,35 @@ function md5b64(data: Buffer): string {
   return createHash("md5").update(data).digest("base64");
 }
 
+/**
+ * The size of part `n` (1-based): `base` for the first 1000 parts, then doubling every 1000
+ * parts, at most S3's 5 GiB. With 8 MiB, 1000 parts hold 8 GiB, 4000 parts 120 GiB and the
+ * 10 000 S3 allows about 8 TiB (more than S3's 5 TiB per object), while buffers stay 8 MiB for
+ * any genome under 8 GiB. Parts of one upload may differ in size (only the last may be < 5 MiB).
+ */
+export function partSizeOf(base: number, n: number): number {
+  return Math.min(base * 2 ** Math.floor((n - 1) / PARTS_PER_SIZE), MAX_PART_SIZE);
+}
+const PARTS_PER_SIZE = 1000;
+const MAX_PART_SIZE = 5 * 1024 ** 3;
+
+/**
+ * Sign the request without hashing its payload (x-amz-content-sha256: UNSIGNED-PAYLOAD): the
+ * command carries a CRC32 of the body in a signed header instead, which S3 checks (a part that
+ * does not match is refused), so the bytes are still guarded end to end at a fraction of the CPU.
+ */
+function unsignedPayload<C extends { middlewareStack: { add: Function } }>(command: C): C {
+  command.middlewareStack.add(
+    (next: (args: { request: { headers: Record<string, string> } }) => unknown) =>
+      (args: { request: { headers: Record<string, string> } }) => {
+        args.request.headers["x-amz-content-sha256"] = "UNSIGNED-PAYLOAD";
+        return next(args);
+      },
+    { step: "build", name: "refstoreUnsignedPayload" },
+  );
+  return command;
+}
+
 // --- the store ----------------------------------------------------------------------------------
 
 export class S3BlobStore implements BlobStore {
@@ -257,6 +290,10 @@ export class S3BlobStore implements BlobStore {
     this.warn = opts.onWarning ?? (() => {});
   }
 
+  get location(): string {
+    return `s3://${this.bucket}/${this.prefix}`;
+  }
+
   /** The S3 object key of a blob key. */
   objectKey(key: string): string {
     checkBlobKey(key);
@@ -268,7 +305,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(key: string, data: Buffer): Promise<void> {
-    await this.client.send(
+    await this.call((c) => c.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: this.objectKey(key),
@@ -276,7 +313,7 @@ export class S3BlobStore implements BlobStore {
         ContentLength: data.length,
         ContentMD5: md5b64(data),
       }),
-    );
+    ));
   }
 
   async read(key: string, start: number, endInclusive: number): Promise<Readable> {
@@ -287,8 +324,8 @@ export class S3BlobStore implements BlobStore {
       return Readable.from([]);
     }
     try {
-      const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start}-${endInclusive}` }),
+      const res = await this.call((c) =>
+        c.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: `bytes=${start}-${endInclusive}` })),
       );
       // Work out what the server actually sent instead of trusting it honoured the Range
       // (s3rver ignores an end of 0 and sends "bytes 0-0/0" with a 1-byte length for an empty
@@ -319,7 +356,7 @@ export class S3BlobStore implements BlobStore {
 
   async size(key: string): Promise<number | undefined> {
     try {
-      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+      const res = await this.call((c) => c.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));
       return res.ContentLength ?? 0;
     } catch (err) {
       const code = s3ErrorCode(err);
@@ -337,7 +374,7 @@ export class S3BlobStore implements BlobStore {
       if (u.Key === Key) await this.abortUpload(u.Key, u.UploadId);
     });
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key }));
+      await this.call((c) => c.send(new DeleteObjectCommand({ Bucket: this.bucket, Key })));
     } catch (err) {
       if (s3ErrorCode(err) === "NoSuchKey") return;
       throw err;
@@ -348,27 +385,51 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), { abortSignal: AbortSignal.timeout(5000) });
   }
 
-  async sweepIncomplete(): Promise<void> {
-    const cutoff = Date.now() - this.sweepMinAgeMs;
+  async sweepIncomplete(ctx?: SweepContext): Promise<void> {
+    // List first, then read the pending keys: a writer registers its key before it creates the
+    // upload, so every upload listed is explained unless it finished meanwhile.
+    const uploads: { Key: string; UploadId: string }[] = [];
     await this.forEachUpload(this.prefix, async (u) => {
-      if (this.prefix && !u.Key.startsWith(this.prefix)) return;
-      if (this.sweepMinAgeMs > 0 && (!u.Initiated || u.Initiated.getTime() > cutoff)) return;
-      await this.abortUpload(u.Key, u.UploadId);
+      if (!this.prefix || u.Key.startsWith(this.prefix)) uploads.push(u);
+    });
+    const pending = new Set<string>();
+    for (const k of (await ctx?.pendingKeys()) ?? []) pending.add(this.prefix + k);
+    const Key = this.prefix + SIGHTINGS_KEY;
+    await sweepLeftovers({
+      leftovers: uploads,
+      id: (u) => u.UploadId,
+      explained: (u) => pending.has(u.Key),
+      graceMs: this.sweepMinAgeMs,
+      now: ctx?.now?.() ?? Date.now(),
+      load: async () => {
+        try {
+          const res = await this.call((c) => c.send(new GetObjectCommand({ Bucket: this.bucket, Key })));
+          return parseSightings(await res.Body!.transformToString());
+        } catch (err) {
+          if (s3ErrorCode(err) === "NoSuchKey" || s3HttpStatus(err) === 404) return {};
+          throw err;
+        }
+      },
+      save: async (seen) => {
+        const Body = Buffer.from(JSON.stringify(seen));
+        await this.call((c) => c.send(new PutObjectCommand({ Bucket: this.bucket, Key, Body, ContentLength: Body.length })));
+      },
+      remove: (u) => this.abortUpload(u.Key, u.UploadId),
     });
   }
 
   /** Every multipart upload under `prefix` (none if the server cannot list them: a warning). */
   private async forEachUpload(
     prefix: string,
-    each: (u: { Key: string; UploadId: string; Initiated?: Date }) => Promise<void>,
+    each: (u: { Key: string; UploadId: string }) => Promise<void>,
   ): Promise<void> {
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     for (;;) {
       let res;
       try {
-        res = await this.client.send(
-          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix || undefined, KeyMarker, UploadIdMarker }),
+        res = await this.call((c) =>
+          c.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: prefix || undefined, KeyMarker, UploadIdMarker })),
         );
       } catch (err) {
         if (isNotImplemented(err)) {
@@ -378,7 +439,7 @@ export class S3BlobStore implements BlobStore {
         throw err;
       }
       for (const u of res.Uploads ?? []) {
-        if (u.Key && u.UploadId) await each({ Key: u.Key, UploadId: u.UploadId, Initiated: u.Initiated });
+        if (u.Key && u.UploadId) await each({ Key: u.Key, UploadId: u.UploadId });
       }
       if (!res.IsTruncated) return;
       if (res.NextKeyMarker === KeyMarker && res.NextUploadIdMarker === UploadIdMarker) return; // no progress
@@ -389,6 +450,22 @@ export class S3BlobStore implements BlobStore {
 
   async close(): Promise<void> {
     if (this.ownsClient) this.client.destroy();
+  }
+
+  /**
+   * @internal Send a command (made anew for each attempt by `send`), again after a transient
+   * fault: the SDK retries 5xx answers it can parse, not an HTML error page of a proxy in front
+   * of S3 (its XML parser fails first), nor a connection reset after the headers.
+   */
+  async call<R>(send: (client: S3Client) => Promise<R>): Promise<R> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await send(this.client);
+      } catch (err) {
+        if (attempt >= CALL_ATTEMPTS || !isTransient(err) || s3ErrorCode(err) === "NoSuchUpload") throw err;
+        await new Promise((r) => setTimeout(r, 200 * 4 ** (attempt - 1)));
+      }
+    }
   }
 
   /** @internal Abort one multipart upload; never throws (reports through onWarning). */
@@ -427,9 +504,14 @@ class S3BlobWriter extends SerialBlobWriter {
     super();
   }
 
+  /** The size of the part being filled (see partSizeOf). */
+  private get partSize(): number {
+    return partSizeOf(this.store.partSize, this.partNumber + 1);
+  }
+
   protected async append(chunk: Buffer): Promise<void> {
     if (this.error) throw this.error;
-    const partSize = this.store.partSize;
+    const partSize = this.partSize;
     let off = 0;
     while (off < chunk.length) {
       const n = Math.min(chunk.length - off, partSize - this.bufLen);
@@ -452,40 +534,47 @@ class S3BlobWriter extends SerialBlobWriter {
     if (needed <= cap) return;
     if (this.partNumber > 0 && !this.buf) {
       // a multipart upload: every part but the last is full, so take a whole part at once
-      this.buf = this.spare.pop() ?? Buffer.allocUnsafe(this.store.partSize);
+      const size = this.partSize;
+      let b = this.spare.pop();
+      while (b && b.length !== size) b = this.spare.pop(); // the parts grew: older buffers go
+      this.buf = b ?? Buffer.allocUnsafe(size);
       return;
     }
-    const newCap = Math.min(this.store.partSize, Math.max(needed, cap * 2, 64 * 1024));
+    const newCap = Math.min(this.partSize, Math.max(needed, cap * 2, 64 * 1024));
     const nb = Buffer.allocUnsafe(newCap);
     if (this.buf) this.buf.copy(nb, 0, 0, this.bufLen);
     this.buf = nb;
   }
 
   private async startPart(data: Buffer): Promise<void> {
-    const { client, bucket } = this.store;
+    const { bucket } = this.store;
     if (this.uploadId === undefined) {
-      const res = await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: this.key }));
+      const res = await this.store.call((c) =>
+        c.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: this.key, ChecksumAlgorithm: "CRC32" })),
+      );
       if (!res.UploadId) throw new Error("CreateMultipartUpload returned no UploadId");
       this.uploadId = res.UploadId;
     }
     const PartNumber = ++this.partNumber;
-    if (PartNumber > MAX_PARTS) throw new Error(`object too large for ${MAX_PARTS} parts of ${this.store.partSize} bytes`);
+    if (PartNumber > MAX_PARTS) throw new Error(`object too large for ${MAX_PARTS} parts`);
     const UploadId = this.uploadId;
-    const p = client
-      .send(
+    const p = this.store
+      .call((c) => c.send(unsignedPayload(
         new UploadPartCommand({
           Bucket: bucket,
           Key: this.key,
           UploadId,
           PartNumber,
-          // no Content-MD5: the SDK signs the payload's SHA-256, which S3 checks already
+          // CRC32 (zlib's, native) checked by S3 instead of a SHA-256 of the payload signed on
+          // the main thread (0.8 CPU-s per GiB): see unsignedPayload
+          ChecksumAlgorithm: "CRC32",
           Body: data,
           ContentLength: data.length,
         }),
-      )
+      )))
       .then((res) => {
-        this.parts.push({ PartNumber, ETag: res.ETag });
-        if (data.length === this.store.partSize && this.state === "open") this.spare.push(data);
+        this.parts.push({ PartNumber, ETag: res.ETag, ...(res.ChecksumCRC32 && { ChecksumCRC32: res.ChecksumCRC32 }) });
+        if (this.state === "open") this.spare.push(data);
       })
       .catch((err) => {
         this.error ??= err;
@@ -500,10 +589,10 @@ class S3BlobWriter extends SerialBlobWriter {
   }
 
   protected async publish(): Promise<void> {
-    const { client, bucket } = this.store;
+    const { bucket } = this.store;
     if (this.uploadId === undefined) {
       const body = this.buf ? this.buf.subarray(0, this.bufLen) : Buffer.alloc(0);
-      await client.send(
+      await this.store.call((c) => c.send(
         new PutObjectCommand({
           Bucket: bucket,
           Key: this.key,
@@ -511,7 +600,7 @@ class S3BlobWriter extends SerialBlobWriter {
           ContentLength: body.length,
           ContentMD5: md5b64(body),
         }),
-      );
+      ));
     } else {
       if (this.bufLen > 0) {
         const last = this.buf!.subarray(0, this.bufLen);
@@ -522,13 +611,9 @@ class S3BlobWriter extends SerialBlobWriter {
       while (this.inflight.size > 0) await Promise.race(this.inflight);
       if (this.error) throw this.error;
       const Parts = [...this.parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
-      await client.send(
-        new CompleteMultipartUploadCommand({
-          Bucket: bucket,
-          Key: this.key,
-          UploadId: this.uploadId,
-          MultipartUpload: { Parts },
-        }),
+      const UploadId = this.uploadId;
+      await this.store.call((c) =>
+        c.send(new CompleteMultipartUploadCommand({ Bucket: bucket, Key: this.key, UploadId, MultipartUpload: { Parts } })),
       );
     }
     this.buf = undefined;

@@ -4,16 +4,23 @@
 // Also: the S3 client factory and the BlobStore factory (config.ts parses REFSTORE_BLOB_URL and
 // REFSTORE_BUCKET_MOUNTS into the typed values these take).
 
-import { constants as fsc } from "node:fs";
-import { open, realpath, type FileHandle } from "node:fs/promises";
+import { closeSync, constants as fsc, createReadStream, fstat, open as openCb, type Stats } from "node:fs";
+import { realpath } from "node:fs/promises";
+
+const openFd = (path: string, flags: number) =>
+  new Promise<number>((resolve, reject) => openCb(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+const fstatFd = (fd: number) =>
+  new Promise<Stats>((resolve, reject) => fstat(fd, (err, st) => (err ? reject(err) : resolve(st))));
 import { isAbsolute, relative, resolve } from "node:path";
 import { GetObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import type { BlobLocation } from "../config.js";
 import { MAX_MESSAGE_LENGTH } from "../fasta/types.js";
 import { DiskBlobStore } from "./disk.js";
+import { isTransient } from "./faults.js";
 import { S3BlobStore, guardBody, s3ErrorCode, s3HttpStatus, toReadable, type S3BlobStoreOptions } from "./s3.js";
 import { SourceError, type BlobStore, type SourceReader } from "./types.js";
 import type { Readable } from "node:stream";
+import { Socket } from "node:net";
 
 // --- S3 client ----------------------------------------------------------------------------------
 
@@ -31,6 +38,12 @@ export interface S3ClientOptions {
   maxAttempts?: number;
   /** TCP connect timeout in ms (default 10 s). */
   connectionTimeoutMs?: number;
+  /**
+   * A request whose socket is silent this long fails with TimeoutError, which the SDK retries
+   * (default 120 s, as stalled reads): without it, an S3 server that stalls an answer hangs the
+   * import for ever.
+   */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -46,7 +59,8 @@ export function makeS3Client(opts: S3ClientOptions = {}): S3Client {
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: opts.maxAttempts ?? 3,
-    requestHandler: { connectionTimeout: opts.connectionTimeoutMs ?? 10_000 },
+    // throwOnRequestTimeout: without it the SDK only logs a warning and goes on waiting
+    requestHandler: { connectionTimeout: opts.connectionTimeoutMs ?? 10_000, requestTimeout: opts.requestTimeoutMs ?? 120_000, throwOnRequestTimeout: true },
   };
   if (opts.endpoint) config.endpoint = opts.endpoint;
   if (opts.accessKeyId && opts.secretAccessKey) {
@@ -163,6 +177,8 @@ function s3ErrorReason(err: unknown): string {
   if (code === "InvalidObjectState") return "object is archived";
   // the usual first-run snag: say what would fix it (statusMessage has room for little more)
   if (code === "CredentialsProviderError") return "no S3 credentials: set REFSTORE_S3_* or REFSTORE_BUCKET_MOUNTS";
+  // an error page that is not S3's XML (a proxy's HTML 500): the SDK's parser failed on it
+  if (typeof err === "object" && err !== null && "$responseBodyText" in err) return "S3 answered an error page that is not S3's";
   const net = errCode(err);
   if (status === undefined && (net !== undefined && (NETWORK_CODES.has(net) || net.startsWith("E")))) {
     return `cannot reach S3 (${net})`;
@@ -228,6 +244,9 @@ export class S3SourceReader implements SourceReader {
     const outside = () => new SourceError(sourceMessage(uri, "key is outside the bucket mount"));
     const missing = () => new SourceError(sourceMessage(uri, "no such object"));
     if (key.includes("\0") || key.startsWith("/") || key.split("/").some((s) => s === "..")) throw outside();
+    // S3 keys are exact: "x/" (or "a//b", "a/./b") is not the file "x" (or "a/b"), which path
+    // resolution would make of it. No file has such a name, so there is no such object.
+    if (key.endsWith("/") || key.split("/").some((s) => s === "" || s === ".")) throw missing();
     const inside = (root: string, p: string) => {
       const rel = relative(root, p);
       return rel !== "" && !rel.startsWith("..") && !isAbsolute(rel);
@@ -248,9 +267,11 @@ export class S3SourceReader implements SourceReader {
       throw missing(); // ENOENT, ENOTDIR, ...
     }
     if (!inside(realDir, real)) throw outside();
-    let handle: FileHandle;
+    let fd: number;
     try {
-      handle = await open(real, fsc.O_RDONLY);
+      // O_NONBLOCK: opening a named pipe that has no writer would otherwise block a thread of
+      // libuv's pool until one appears (four such opens stall every file read of the process).
+      fd = await openFd(real, fsc.O_RDONLY | fsc.O_NONBLOCK);
     } catch (err) {
       const c = errCode(err);
       if (c === "EACCES" || c === "EPERM") throw new SourceError(sourceMessage(uri, "access denied"));
@@ -258,17 +279,24 @@ export class S3SourceReader implements SourceReader {
     }
     let size: number | undefined;
     try {
-      const st = await handle.stat();
+      const st = await fstatFd(fd);
       // A named pipe streams from another program (its length is unknown until it ends).
       if (!st.isFile() && !st.isFIFO()) throw missing();
       size = st.isFile() ? st.size : undefined;
     } catch (err) {
-      await handle.close().catch(() => {});
+      closeSync(fd);
       throw err instanceof SourceError ? err : missing();
     }
-    const file = handle.createReadStream({ highWaterMark: 1024 * 1024, autoClose: true });
+    // A pipe is read through libuv's event loop (a net.Socket on the fd), not its thread pool: a
+    // writer-less pipe then waits in epoll, the idle timeout of S3 reads applies, and a cancel
+    // closes it at once. (fs reads of a non-blocking pipe would fail with EAGAIN.)
+    const fifo = size === undefined;
+    const file = fifo
+      ? new Socket({ fd, readable: true, writable: false })
+      : createReadStream("", { fd, highWaterMark: 1024 * 1024, autoClose: true });
     const stream = guardBody(file, {
       take: size,
+      idleTimeoutMs: fifo ? this.idleTimeoutMs : undefined,
       signal,
       mapError: (e) =>
         isAbort(e, signal) ? e : new SourceError(sourceMessage(uri, `read failed (${errCode(e) ?? e.message})`)),
@@ -282,7 +310,7 @@ export class S3SourceReader implements SourceReader {
       res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
     } catch (err) {
       if (isAbort(err, signal)) throw err;
-      throw Object.assign(new SourceError(sourceMessage(uri, s3ErrorReason(err))), { cause: err });
+      throw Object.assign(new SourceError(sourceMessage(uri, s3ErrorReason(err))), { cause: err, transient: isTransient(err) });
     }
     const size = res.ContentLength;
     const stream = guardBody(toReadable(res.Body), {
@@ -298,7 +326,7 @@ export class S3SourceReader implements SourceReader {
             : code === "ETIMEDOUT"
               ? "read stalled (ETIMEDOUT)"
               : `connection lost while reading (${code})`;
-        return Object.assign(new SourceError(sourceMessage(uri, reason)), { cause: e });
+        return Object.assign(new SourceError(sourceMessage(uri, reason)), { cause: e, transient: true });
       },
     });
     return { size, stream };

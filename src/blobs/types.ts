@@ -28,11 +28,25 @@ export interface BlobStore {
   size(key: string): Promise<number | undefined>;
   /** Delete (missing keys are not an error). */
   delete(key: string): Promise<void>;
-  /** Remove leftovers of writers that never committed or aborted (after a crash). */
-  sweepIncomplete(): Promise<void>;
+  /**
+   * Remove leftovers of writers that never committed or aborted (after a crash). Decides from
+   * `ctx.pendingKeys()` (the catalog), never from the storage's own timestamps: a pending key is
+   * never touched; a leftover no pending key explains is removed only once this sweep has seen it
+   * for the store's grace period, by refstore's clock (first sightings are kept in the store).
+   */
+  sweepIncomplete(ctx?: SweepContext): Promise<void>;
   /** Resolves when the store can be written and read (/ready); rejects with the reason. */
   checkReady(): Promise<void>;
   close(): Promise<void>;
+  /** Where the blobs are, for messages: a directory, or s3://bucket/prefix/. */
+  readonly location?: string;
+}
+
+export interface SweepContext {
+  /** Keys the catalog holds as pending: a running job writes them, or a catalog-driven cleanup will delete them. */
+  pendingKeys(): Promise<Iterable<string>>;
+  /** refstore's clock (default Date.now()). */
+  now?: () => number;
 }
 
 export class BlobNotFound extends Error {
@@ -54,8 +68,21 @@ export interface SourceReader {
 }
 
 export class SourceError extends Error {
+  /** set when the cause can pass (a 5xx, a reset, a stall): the worker reads the source again */
+  transient = false;
   constructor(message: string) {
     super(message);
     this.name = "SourceError";
+  }
+}
+
+/**
+ * A storage fault the source fails with, in words: the retries (REFSTORE_STORAGE_RETRY_SECONDS)
+ * are used up, or a disk is full. Not the user's input: the source may be imported again as is.
+ */
+export class StorageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StorageError";
   }
 }

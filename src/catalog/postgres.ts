@@ -568,6 +568,11 @@ export class PostgresCatalog implements Catalog {
     return rows.map((r: Row) => r.key as string);
   }
 
+  async pendingBlobKeys(): Promise<string[]> {
+    const { rows } = await this.pool.query("SELECT key FROM pending_blobs ORDER BY key");
+    return rows.map((r: Row) => r.key as string);
+  }
+
   async pendingBlobsOfJob(jobId: string): Promise<string[]> {
     const { rows } = await this.pool.query("SELECT key FROM pending_blobs WHERE job_id = $1 ORDER BY key", [jobId]);
     return rows.map((r: Row) => r.key as string);

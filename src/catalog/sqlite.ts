@@ -428,6 +428,10 @@ export class SqliteCatalog implements Catalog {
     return rows.map((r) => r.key as string);
   }
 
+  async pendingBlobKeys(): Promise<string[]> {
+    return (this.sql("SELECT key FROM pending_blobs ORDER BY key").all() as Row[]).map((r) => r.key as string);
+  }
+
   async pendingBlobsOfJob(jobId: string): Promise<string[]> {
     return (this.sql("SELECT key FROM pending_blobs WHERE job_id = ? ORDER BY key").all(jobId) as Row[]).map(
       (r) => r.key,

@@ -300,6 +300,11 @@ export interface Catalog {
    * died before deleting them) or no longer exists (its store was deleted). At most `limit`.
    */
   orphanedPendingBlobs(limit: number): Promise<string[]>;
+  /**
+   * Every pending key (whatever its job's status): the start-up sweeps of the blob stores leave
+   * these alone, because a running job is writing them or one of the cleanups above will delete them.
+   */
+  pendingBlobKeys(): Promise<string[]>;
 
   // --- references ---------------------------------------------------------------------------
   getReference(storeId: string, id: string): Promise<ReferenceRecord | undefined>;

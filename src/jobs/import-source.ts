@@ -3,7 +3,10 @@
 // here: the caller commits the record to the catalog. Every blob key is registered as pending
 // before it is written, so a crash at any point leaves only keys a restart can find and delete.
 
-import type { BlobStore, BlobWriter, SourceReader } from "../blobs/types.js";
+import { SourceError, StorageError, type BlobStore, type BlobWriter, type SourceReader } from "../blobs/types.js";
+import { describeFault, isNoSpace, isTransient, spanText } from "../blobs/faults.js";
+import { CATALOG_FULL_MESSAGE, isCatalogFull } from "../catalog/errors.js";
+import { FastaError } from "../fasta/types.js";
 import type { Catalog, JobRecord, ReferenceRecord, SourceRecord } from "../catalog/types.js";
 import { ingestFasta } from "../fasta/ingest.js";
 import { newId } from "../catalog/ids.js";
@@ -14,6 +17,66 @@ export interface ImportDeps {
   sources: SourceReader;
   maxReferenceBytes: number;
   now: () => number;
+  /** how long transient storage faults are retried before the source fails (REFSTORE_STORAGE_RETRY_SECONDS) */
+  storageRetryMs?: number;
+}
+
+const DEFAULT_STORAGE_RETRY_MS = 5 * 60_000;
+const FIRST_BACKOFF_MS = 500;
+const MAX_BACKOFF_MS = 30_000;
+
+/**
+ * importSource, run again from the start after a transient storage fault (S3 5xx or throttling
+ * the SDK's own retries did not get past, a reset or stalled read, an upload aborted under us),
+ * with exponential backoff, for at most `deps.storageRetryMs`; then the source fails with a
+ * StorageError in words. A full blob store fails at once, with its own message. Every other
+ * error (the source's own: no such object, access denied, bad FASTA) passes through at once.
+ */
+export async function importSourceRetrying(
+  deps: ImportDeps,
+  job: JobRecord,
+  source: SourceRecord,
+  signal: AbortSignal,
+  onRetry?: (info: { attempt: number; delayMs: number; fault: string }) => void,
+  /** as importSource's; a source read again after a fault counts from 0 again */
+  onProgress?: (bytesRead: number, bytesTotal: number | undefined) => void,
+): Promise<{ reference: ReferenceRecord; keys: string[] }> {
+  const budget = deps.storageRetryMs ?? DEFAULT_STORAGE_RETRY_MS;
+  const started = Date.now();
+  let delay = FIRST_BACKOFF_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await importSource(deps, job, source, signal, onProgress);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (isCatalogFull(err)) throw new StorageError(`no space left for the catalog (${CATALOG_FULL_MESSAGE})`, { cause: err });
+      if (isNoSpace(err)) throw new StorageError(`no space left on the blob store (${deps.blobs.location ?? "its disk"})`, { cause: err });
+      const transient = err instanceof SourceError ? err.transient : !(err instanceof FastaError) && isTransient(err);
+      if (!transient) throw err;
+      const spent = Date.now() - started;
+      if (spent + delay > budget) {
+        if (err instanceof SourceError) throw Object.assign(new SourceError(`${err.message} (retried for ${spanText(spent)})`), { cause: err });
+        throw new StorageError(`blob store: ${describeFault(err)} for ${spanText(spent)}`, { cause: err });
+      }
+      onRetry?.({ attempt, delayMs: delay, fault: err instanceof SourceError ? err.message : `blob store: ${describeFault(err)}` });
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, MAX_BACKOFF_MS);
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    };
+    const t = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 /** The blob keys a new reference's files are written under. */

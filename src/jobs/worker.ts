@@ -20,9 +20,9 @@ import type { Logger } from "pino";
 import { tagKey } from "../catalog/ids.js";
 import { outcome, statusText } from "../catalog/outcome.js";
 import type { Claim, JobRecord, JobStatus } from "../catalog/types.js";
-import { SourceError } from "../blobs/types.js";
+import { SourceError, StorageError } from "../blobs/types.js";
 import { FastaError } from "../fasta/types.js";
-import { deleteKeys, importSource, type ImportDeps } from "./import-source.js";
+import { deleteKeys, importSourceRetrying, type ImportDeps } from "./import-source.js";
 
 export interface WorkerOptions {
   concurrency: number;
@@ -34,7 +34,7 @@ export interface WorkerOptions {
 }
 
 /** Why a source failed, in few enough words to be a metric label. */
-export type FailureReason = "fasta" | "source" | "internal";
+export type FailureReason = "fasta" | "source" | "storage" | "internal";
 
 /**
  * What a worker tells whoever listens (metrics in app/metrics.ts; logs stay in the worker for
@@ -284,7 +284,14 @@ export class ImportWorker {
         must(await catalog.updateSource(job.id, this.id, source.index, { status: "IN_PROGRESS", statusMessage: null }));
         const progress = this.progressRecorder(job.id, source.index, log);
         try {
-          const { reference, keys } = await importSource(this.deps, job, source, run.controller.signal, progress.update);
+          const { reference, keys } = await importSourceRetrying(
+            this.deps,
+            job,
+            source,
+            run.controller.signal,
+            (r) => log.warn({ source: source.sourceFile, ...r }, "storage fault: reading the source again"),
+            progress.update,
+          );
           await progress.stop();
           if (source.tags && Object.keys(source.tags).length)
             await catalog.putTags(tagKey({ storeId: job.storeId, referenceId: reference.id }), source.tags);
@@ -305,13 +312,13 @@ export class ImportWorker {
           // stopped, cancelled or lease lost meanwhile: the failure is that, not the source's
           if (run.state !== "running") break;
           const message = failureMessage(err);
-          if (!(err instanceof FastaError || err instanceof SourceError))
+          if (!(err instanceof FastaError || err instanceof SourceError || err instanceof StorageError))
             log.error({ err, source: source.sourceFile }, "source failed with an unexpected error");
           else log.info({ source: source.sourceFile, message }, "source failed");
           must(await catalog.updateSource(job.id, this.id, source.index, { status: "FAILED", statusMessage: message }));
           source.status = "FAILED";
           source.statusMessage = message;
-          const reason = err instanceof FastaError ? "fasta" : err instanceof SourceError ? "source" : "internal";
+          const reason = err instanceof FastaError ? "fasta" : err instanceof SourceError ? "source" : err instanceof StorageError ? "storage" : "internal";
           this.events.emit("source-failed", { jobId: job.id, reason });
         }
       }
@@ -351,7 +358,7 @@ export class ImportWorker {
 
 function failureMessage(err: unknown): string {
   const text =
-    err instanceof FastaError || err instanceof SourceError
+    err instanceof FastaError || err instanceof SourceError || err instanceof StorageError
       ? err.message
       : `internal error: ${err instanceof Error ? err.message : String(err)}`;
   return statusText(text);

@@ -226,10 +226,10 @@ function blobSuite(name: string, setup: () => Promise<Harness>) {
 
 // --- DiskBlobStore ---------------------------------------------------------------------------
 
-test("DiskBlobStore: the start-up sweep spares temporary files written to within the hour", async () => {
+test("DiskBlobStore: the start-up sweep spares what it sees for the first time, whatever the mtime", async () => {
   const dir = await mkdtemp(join(tmpdir(), "refstore-blobs-"));
   try {
-    const store = new DiskBlobStore(dir); // default: only files idle for an hour
+    const store = new DiskBlobStore(dir); // default: an hour's grace from the first sighting
     const w = await store.create("stores/1/references/1/source");
     await w.write(Buffer.from(">chr1\nACGT\n"));
     await store.sweepIncomplete(); // another process starting while this writer works
@@ -239,7 +239,9 @@ test("DiskBlobStore: the start-up sweep spares temporary files written to within
     await writeFile(old, "x");
     await utimes(old, new Date(Date.now() - 2 * 3600_000), new Date(Date.now() - 2 * 3600_000));
     await store.sweepIncomplete();
-    assert.deepEqual(await readdir(join(dir, ".incomplete")), []);
+    assert.deepEqual((await readdir(join(dir, ".incomplete"))).filter((n) => !n.startsWith(".")), ["crashed-long-ago"]);
+    await store.sweepIncomplete({ pendingKeys: async () => [], now: () => Date.now() + 3600_000 });
+    assert.deepEqual((await readdir(join(dir, ".incomplete"))).filter((n) => !n.startsWith(".")), []);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -367,7 +369,7 @@ describe("S3BlobStore specifics", () => {
     const theirs = new S3BlobStore({ bucket: "specifics", prefix: "theirs", client: srv.client, partSize: PART, sweepMinAgeMs: 0 });
     const w2 = await theirs.create("k");
     await w2.write(randomBytes(PART));
-    await mine.sweepIncomplete(); // default: only uploads older than an hour
+    await mine.sweepIncomplete(); // default: an hour's grace from the first sighting
     assert.equal((await listUploads(srv.client, "specifics", "mine/")).length, 1);
     const eager = new S3BlobStore({ bucket: "specifics", prefix: "mine", client: srv.client, sweepMinAgeMs: 0 });
     await eager.sweepIncomplete();

@@ -323,6 +323,8 @@ for (const kind of kinds) {
       assert.equal(await catalog.finishJob(id, "w1", "FAILED", "x", 2_000), true);
       assert.deepEqual(await ours(), ["orphans/running/source", "orphans/vanished/source"], "once it ended, they are orphans");
       assert.equal((await catalog.orphanedPendingBlobs(1)).length, 1, "at most `limit`");
+      const all = (await catalog.pendingBlobKeys()).filter((k) => k.startsWith("orphans/"));
+      assert.deepEqual(all, ["orphans/running/source", "orphans/vanished/source"], "pendingBlobKeys: every pending key");
       await catalog.removePendingBlobs(["orphans/running/source", "orphans/vanished/source"]);
       assert.deepEqual(await ours(), []);
     });

@@ -3,6 +3,7 @@
 // `error.httpStatusCode`; the others (authentication, as in every AWS service, and routing) are
 // listed here. The domain's errors (service/errors.ts) map onto modelled codes in toAwsError.
 
+import { CATALOG_FULL_MESSAGE, isCatalogFull } from "../../catalog/errors.js";
 import { DomainError } from "../../service/errors.js";
 import { model } from "./model.js";
 
@@ -47,7 +48,6 @@ export class AwsError extends Error {
     this.status = statusOf(code);
   }
 }
-
 export const validation = (message: string) => new AwsError("ValidationException", message);
 
 const DOMAIN_CODES: Record<DomainError["kind"], ModelledCode> = {
@@ -58,7 +58,12 @@ const DOMAIN_CODES: Record<DomainError["kind"], ModelledCode> = {
   "range-not-satisfiable": "RangeNotSatisfiableException",
 };
 
-/** The AWS error for a domain error; anything else is passed through (a 500 when serialised). */
+/**
+ * The AWS error for a domain error; a catalog that cannot grow is a 500 InternalServerException
+ * that says so (docs/api-decisions.md); anything else is passed through (a 500 when serialised).
+ */
 export function toAwsError(err: unknown): unknown {
-  return err instanceof DomainError ? new AwsError(DOMAIN_CODES[err.kind], err.message) : err;
+  if (err instanceof DomainError) return new AwsError(DOMAIN_CODES[err.kind], err.message);
+  if (isCatalogFull(err)) return new AwsError("InternalServerException", CATALOG_FULL_MESSAGE);
+  return err;
 }
