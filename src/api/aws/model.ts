@@ -1,9 +1,10 @@
 // Typed view of the vendored AWS model (botocore service-2 format, model/omics-reference-store.json)
-// for the 14 reference-store operations, plus refstore's extension operations
-// (CancelReferenceImportJob, GetReferenceImportJobProgress). The JSON is imported as a module: tsc copies it into dist, so
+// for the 14 reference-store operations, plus refstore's extension operations (extensions.ts).
+// The JSON is imported as a module: tsc copies it into dist, so
 // nothing reads a path into src/ at run time.
 
 import vendored from "./model/omics-reference-store.json" with { type: "json" };
+import { addExtensions } from "./extensions.js";
 
 export type ShapeType =
   | "structure"
@@ -81,80 +82,9 @@ export interface ServiceModel {
 }
 
 function loadModel(): ServiceModel {
-  // a copy: the extension below must not change the imported module object
+  // a copy: the extensions must not change the imported module object
   const raw = structuredClone(vendored) as unknown as ServiceModel;
-  // refstore extension: cancel an import job. Same input members as GetReferenceImportJob
-  // (referenceStoreId + id as URI labels), same output shape.
-  raw.shapes["CancelReferenceImportJobRequest"] = {
-    type: "structure",
-    required: ["id", "referenceStoreId"],
-    members: {
-      id: { shape: "ImportJobId", location: "uri", locationName: "id" },
-      referenceStoreId: { shape: "ReferenceStoreId", location: "uri", locationName: "referenceStoreId" },
-    },
-  };
-  raw.operations["CancelReferenceImportJob"] = {
-    name: "CancelReferenceImportJob",
-    http: { method: "POST", requestUri: "/referencestore/{referenceStoreId}/importjob/{id}/cancel", responseCode: 200 },
-    input: { shape: "CancelReferenceImportJobRequest" },
-    output: { shape: "GetReferenceImportJobResponse" },
-    errors: [
-      { shape: "InternalServerException" },
-      { shape: "ThrottlingException" },
-      { shape: "ValidationException" },
-      { shape: "ConflictException" },
-      { shape: "ResourceNotFoundException" },
-      { shape: "AccessDeniedException" },
-      { shape: "RequestTimeoutException" },
-    ],
-    endpoint: { hostPrefix: "control-storage-" },
-    extension: true,
-  };
-
-  // refstore extension: live progress of an import job's sources, as its workers record it (about
-  // once a second). Same input members as GetReferenceImportJob.
-  raw.shapes["GetReferenceImportJobProgressRequest"] = structuredClone(raw.shapes["CancelReferenceImportJobRequest"]);
-  raw.shapes["ImportProgressBytes"] = { type: "long", min: 0 };
-  raw.shapes["ReferenceImportSourceProgress"] = {
-    type: "structure",
-    required: ["status", "bytesRead"],
-    members: {
-      sourceFile: { shape: "S3Uri" },
-      name: { shape: "ReferenceName" },
-      status: { shape: "ReferenceImportJobItemStatus" },
-      bytesRead: { shape: "ImportProgressBytes" },
-      bytesTotal: { shape: "ImportProgressBytes" },
-      updateTime: { shape: "SyntheticTimestamp_date_time" },
-    },
-  };
-  raw.shapes["ReferenceImportSourceProgressList"] = { type: "list", member: { shape: "ReferenceImportSourceProgress" } };
-  raw.shapes["GetReferenceImportJobProgressResponse"] = {
-    type: "structure",
-    required: ["id", "referenceStoreId", "status", "sources"],
-    members: {
-      id: { shape: "ImportJobId" },
-      referenceStoreId: { shape: "ReferenceStoreId" },
-      status: { shape: "ReferenceImportJobStatus" },
-      sources: { shape: "ReferenceImportSourceProgressList" },
-    },
-  };
-  raw.operations["GetReferenceImportJobProgress"] = {
-    name: "GetReferenceImportJobProgress",
-    http: { method: "GET", requestUri: "/referencestore/{referenceStoreId}/importjob/{id}/progress", responseCode: 200 },
-    input: { shape: "GetReferenceImportJobProgressRequest" },
-    output: { shape: "GetReferenceImportJobProgressResponse" },
-    errors: [
-      { shape: "InternalServerException" },
-      { shape: "ThrottlingException" },
-      { shape: "ValidationException" },
-      { shape: "ResourceNotFoundException" },
-      { shape: "AccessDeniedException" },
-      { shape: "RequestTimeoutException" },
-    ],
-    endpoint: { hostPrefix: "control-storage-" },
-    readonly: true,
-    extension: true,
-  };
+  addExtensions(raw);
   return raw;
 }
 

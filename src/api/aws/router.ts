@@ -1,6 +1,6 @@
 // Routing: method + RAW path (still percent-encoded) → operation, then each captured label is
 // percent-decoded. The table is built from the model's requestUri templates (including the
-// refstore extension CancelReferenceImportJob, which src/model/index.ts adds to the model).
+// refstore extension operations, which extensions.ts adds to the model).
 // The Host header plays no part.
 
 import { model, type Operation } from "./model.js";
