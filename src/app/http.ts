@@ -96,8 +96,8 @@ export async function buildHttp(opts: HttpOptions) {
 
   await app.register(opsApi, opts.ops);
   if (opts.service) {
-    await app.register(awsApi, { service: opts.service, credentials: credentialLookup(opts.credentials), region: opts.region });
     const ga4ghAccess = opts.ga4ghAccess ?? "open";
+    await app.register(awsApi, { service: opts.service, credentials: credentialLookup(opts.credentials), region: opts.region, ga4ghAccess });
     if (ga4ghAccess !== "off")
       await app.register(ga4ghApi, { service: opts.service, access: ga4ghAccess, bearerTokens: bearerTokenMap(opts.credentials), version: VERSION });
     if (opts.console) await app.register(consoleUi, { prefix: "/console" });
