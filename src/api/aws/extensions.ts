@@ -112,14 +112,6 @@ export function addExtensions(model: ServiceModel): void {
     method: "GET",
     requestUri: "/referencestore/{referenceStoreId}/reference/{id}/identifiers",
     shapes: {
-      GetReferenceIdentifiersRequest: {
-        type: "structure",
-        required: ["id", "referenceStoreId"],
-        members: {
-          id: { shape: "ReferenceId", location: "uri", locationName: "id" },
-          referenceStoreId: { shape: "ReferenceStoreId", location: "uri", locationName: "referenceStoreId" },
-        },
-      },
       Ga4ghIdentifier: { type: "string" },
       Ga4ghPath: { type: "string" },
       Ga4ghAccess: { type: "string", enum: ["open", "signed", "off"] },
@@ -162,7 +154,8 @@ export function addExtensions(model: ServiceModel): void {
         },
       },
     },
-    input: "GetReferenceIdentifiersRequest",
+    // the same URI labels as GetReferenceMetadata
+    input: "GetReferenceMetadataRequest",
     output: "GetReferenceIdentifiersResponse",
     readonly: true,
   });
