@@ -148,3 +148,41 @@ export function cancelImportJob(session: Session, storeId: string, jobId: string
 
 export const JOB_STATUSES = ["SUBMITTED", "IN_PROGRESS", "CANCELLING", "CANCELLED", "FAILED", "COMPLETED", "COMPLETED_WITH_FAILURES"] as const;
 export const TERMINAL = new Set(["CANCELLED", "FAILED", "COMPLETED", "COMPLETED_WITH_FAILURES"]);
+
+/**
+ * PUT a File as the body of a signed request (the upload extension), streamed by the browser from
+ * disk: the signature covers `x-amz-content-sha256: UNSIGNED-PAYLOAD` instead of the bytes, so the
+ * file is never read here. XMLHttpRequest rather than fetch: only it reports upload progress.
+ */
+export async function uploadFile(session: Session, path: string, file: File, onProgress?: (sent: number, total: number) => void): Promise<unknown> {
+  const url = new URL(path, location.origin);
+  const request = new HttpRequest({
+    method: "PUT",
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
+  });
+  const signed = await signer(session).sign(request);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", url.href);
+    for (const [k, v] of Object.entries(signed.headers)) if (k.toLowerCase() !== "host") xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => onProgress?.(e.loaded, file.size);
+    xhr.onerror = () => reject(new ApiError("NetworkError", `Uploading ${file.name}: the connection failed`));
+    xhr.onabort = () => reject(new ApiError("AbortError", `Uploading ${file.name}: aborted`));
+    xhr.onload = () => {
+      let json: { message?: string; Message?: string } | undefined;
+      try {
+        json = xhr.responseText ? JSON.parse(xhr.responseText) : {};
+      } catch {
+        json = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(json);
+      const type = xhr.getResponseHeader("x-amzn-errortype")?.split(":")[0] || `HTTP ${xhr.status}`;
+      reject(new ApiError(type, json?.message ?? json?.Message ?? xhr.responseText, xhr.status));
+    };
+    xhr.send(file);
+  });
+}

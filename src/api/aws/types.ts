@@ -51,6 +51,27 @@ export interface Operations {
   CancelReferenceImportJob: [Sdk.GetReferenceImportJobRequest, Sdk.GetReferenceImportJobResponse];
   /** refstore extension: live progress of each source (not in the SDK: its own types) */
   GetReferenceImportJobProgress: [Sdk.GetReferenceImportJobRequest, ImportJobProgress];
+  /** refstore extension (local files): ask for an upload */
+  CreateReferenceUpload: [{ referenceStoreId: string | undefined; fileName: string | undefined; contentLength?: number }, ReferenceUpload];
+  /** refstore extension: the upload's bytes, streamed (the body is AwsCall.body, not a member) */
+  UploadReferenceFile: [{ referenceStoreId: string | undefined; uploadId: string | undefined; contentLength: number | undefined; contentMd5?: string }, ReferenceUpload];
+  /** refstore extension: an upload as it stands */
+  GetReferenceUpload: [{ referenceStoreId: string | undefined; uploadId: string | undefined }, ReferenceUpload];
+}
+
+export type ReferenceUploadStatus = "CREATED" | "RECEIVING" | "COMPLETE" | "FAILED";
+
+export interface ReferenceUpload {
+  id: string;
+  referenceStoreId: string;
+  sourceFile: string;
+  status: ReferenceUploadStatus;
+  contentLength?: number;
+  bytesReceived: number;
+  md5?: string;
+  statusMessage?: string;
+  creationTime: Date;
+  updateTime: Date;
 }
 
 export interface ImportJobProgress {
@@ -64,6 +85,8 @@ export interface ImportJobProgress {
     bytesRead: number;
     bytesTotal?: number;
     updateTime?: Date;
+    uploadStatus?: ReferenceUploadStatus;
+    bytesUploaded?: number;
   }[];
 }
 
