@@ -148,6 +148,8 @@ export function registerCommands(program: Command, connectFrom: ConnectFrom, ctx
               item.end("ok");
             } catch (err) {
               item.end("FAILED");
+              // the job exists: its source fails with the upload's message, the others go on
+              if (err instanceof CliError) throw new CliError(`${err.message} (import job ${started.id})`, err.exitCode);
               throw err;
             }
           }

@@ -23,12 +23,9 @@ import {
   type ReferenceListItem,
 } from "@aws-sdk/client-omics";
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { request as httpRequest } from "node:http";
 import { mapLimit, startCluster, until, type Cluster, type ClusterProcess } from "../support/cluster.js";
-import { signedSend } from "../support/http.js";
+import { signedSend, signedStreamHeaders } from "../support/http.js";
 import { TEST_CREDENTIALS } from "../support/refstore.js";
 import { cleanEnv, runCli } from "../cli/run.js";
 import { genome, manifest } from "../support/fixtures.js";
@@ -433,18 +430,8 @@ describe("local files in scale-out: API-only processes receive the bytes, a work
   const partialPut = async (via: ClusterProcess, uploadId: string, bytes: Buffer, cut: number, then: () => Promise<void> | void) => {
     const path = `/referencestore/${store}/upload/${uploadId}`;
     const u = new URL(via.url!);
-    const signer = new SignatureV4({ service: "omics", region: "us-east-1", sha256: Sha256, credentials: A, applyChecksum: false });
-    const signed = await signer.sign(
-      new HttpRequest({
-        method: "PUT",
-        protocol: "http:",
-        hostname: u.hostname,
-        port: Number(u.port),
-        path,
-        headers: { host: u.host, "content-length": String(bytes.length), "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
-      }),
-    );
-    const req = httpRequest({ host: u.hostname, port: u.port, method: "PUT", path, headers: signed.headers as Record<string, string> });
+    const headers = await signedStreamHeaders(via.url!, path, A, bytes.length);
+    const req = httpRequest({ host: u.hostname, port: u.port, method: "PUT", path, headers });
     req.on("error", () => {});
     await new Promise<void>((r) => req.write(bytes.subarray(0, cut), () => r()));
     await until("the bytes arrived", async () => {

@@ -41,6 +41,20 @@ function signer(session: Session): SignatureV4 {
   });
 }
 
+/** The request to sign for `url` (its query, when given, as the signer wants it). */
+function toSign(method: string, url: URL, headers: Record<string, string>, query?: Record<string, string>, body?: string): HttpRequest {
+  return new HttpRequest({
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    query,
+    headers: { host: url.host, ...headers },
+    body,
+  });
+}
+
 /** An error as the API worded it: its type (x-amzn-ErrorType / the SDK's name) and message. */
 export class ApiError extends Error {
   constructor(
@@ -73,16 +87,7 @@ export async function signedJson<T>(session: Session, method: string, path: stri
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const query: Record<string, string> = {};
   url.searchParams.forEach((v, k) => (query[k] = v));
-  const request = new HttpRequest({
-    method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path: url.pathname,
-    query,
-    headers: { host: url.host, ...(payload !== undefined ? { "content-type": "application/json" } : {}) },
-    body: payload,
-  });
+  const request = toSign(method, url, payload !== undefined ? { "content-type": "application/json" } : {}, query, payload);
   const signed = await signer(session).sign(request);
   const headers = new Headers();
   for (const [k, v] of Object.entries(signed.headers)) if (k.toLowerCase() !== "host") headers.set(k, v);
@@ -111,15 +116,7 @@ function escapeUri(s: string): string {
 /** A presigned GET URL (like src/api/aws/sigv4.ts presignUrl): anyone holding it may fetch until it expires. */
 export async function presign(session: Session, path: string, query: Record<string, string>, expiresIn = 3600): Promise<string> {
   const url = new URL(path, location.origin);
-  const request = new HttpRequest({
-    method: "GET",
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path: url.pathname,
-    query,
-    headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
-  });
+  const request = toSign("GET", url, { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }, query);
   const out = await signer(session).presign(request, {
     expiresIn,
     unsignableHeaders: new Set(["x-amz-content-sha256"]),
@@ -156,14 +153,7 @@ export const TERMINAL = new Set(["CANCELLED", "FAILED", "COMPLETED", "COMPLETED_
  */
 export async function uploadFile(session: Session, path: string, file: File, onProgress?: (sent: number, total: number) => void): Promise<unknown> {
   const url = new URL(path, location.origin);
-  const request = new HttpRequest({
-    method: "PUT",
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path: url.pathname,
-    headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
-  });
+  const request = toSign("PUT", url, { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" });
   const signed = await signer(session).sign(request);
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();

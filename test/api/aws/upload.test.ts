@@ -21,11 +21,9 @@ import {
   StartReferenceImportJobCommand,
   type OmicsClient,
 } from "@aws-sdk/client-omics";
-import { Sha256 } from "@aws-crypto/sha256-js";
-import { HttpRequest } from "@smithy/protocol-http";
-import { SignatureV4 } from "@smithy/signature-v4";
 import { genome } from "../../support/fixtures.js";
-import { send, signedSend, type RawResponse } from "../../support/http.js";
+import { until } from "../../support/cluster.js";
+import { send, signedSend, signedStreamHeaders as signedPutHeaders, type RawResponse } from "../../support/http.js";
 import { backends, startTestServer, TEST_CREDENTIALS, waitForJob, type TestServer } from "../../support/refstore.js";
 
 const ROLE = "arn:aws:iam::111111111111:role/x";
@@ -33,32 +31,6 @@ const [A, B] = TEST_CREDENTIALS;
 type Cred = (typeof TEST_CREDENTIALS)[number];
 const UNSIGNED = { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** The signed headers of a PUT whose body the caller sends itself (the CLI's and console's way). */
-async function signedPutHeaders(url: string, path: string, cred: Cred, contentLength?: number): Promise<Record<string, string>> {
-  const u = new URL(url);
-  const signer = new SignatureV4({ service: "omics", region: "us-east-1", sha256: Sha256, credentials: cred, applyChecksum: false });
-  const signed = await signer.sign(
-    new HttpRequest({
-      method: "PUT",
-      protocol: "http:",
-      hostname: u.hostname,
-      port: Number(u.port),
-      path,
-      headers: { host: u.host, ...(contentLength === undefined ? {} : { "content-length": String(contentLength) }), ...UNSIGNED },
-    }),
-  );
-  return signed.headers as Record<string, string>;
-}
 
 for (const backend of backends().filter((b) => b === "sqlite+disk" || b === "postgres+s3")) {
   describe(`local files through the upload extension [${backend}]`, () => {
@@ -101,7 +73,7 @@ for (const backend of backends().filter((b) => b === "sqlite+disk" || b === "pos
         { sourceFile: "s3://mnt/lambda.fa", name: "lambda" },
       ]);
       // the worker holds the source until the bytes are in: IN_PROGRESS, not FAILED
-      await until("the source held", async () => (await omics.send(new GetReferenceImportJobCommand({ referenceStoreId: store, id: id! }))).sources![0].status === "IN_PROGRESS");
+      await until("the source held", async () => (await omics.send(new GetReferenceImportJobCommand({ referenceStoreId: store, id: id! }))).sources![0].status === "IN_PROGRESS" || undefined);
       const held = (await signedSend(server.url, "GET", `/referencestore/${store}/importjob/${id}/progress`, A)).json();
       assert.equal(held.sources[0].uploadStatus, "CREATED");
       assert.equal(held.sources[0].bytesUploaded, 0);
@@ -158,7 +130,7 @@ for (const backend of backends().filter((b) => b === "sqlite+disk" || b === "pos
         req.on("error", () => resolve());
         req.write(bytes.subarray(0, half), () => {
           // the bytes are on their way: wait until the server has them, then cut the connection
-          void until("bytes received", async () => ((await server.refstore.catalog.getUpload(upload.id))?.status === "RECEIVING" ? true : false)).then(() =>
+          void until("bytes received", async () => ((await server.refstore.catalog.getUpload(upload.id))?.status === "RECEIVING" || undefined)).then(() =>
             setTimeout(() => {
               req.destroy();
               resolve();
@@ -171,7 +143,7 @@ for (const backend of backends().filter((b) => b === "sqlite+disk" || b === "pos
       assert.match(job.sources![0].statusMessage!, new RegExp(`^upload interrupted after \\d+ of ${bytes.length} bytes$`));
       const refs = await omics.send(new ListReferencesCommand({ referenceStoreId: store, filter: { name: "interrupted" } }));
       assert.equal(refs.references!.length, 0);
-      await until("the upload discarded", async () => (await server.refstore.catalog.getUpload(upload.id)) === undefined);
+      await until("the upload discarded", async () => (await server.refstore.catalog.getUpload(upload.id)) === undefined || undefined);
       assert.equal(await server.refstore.blobs.size(staged(upload.id)), undefined);
       assert.ok(!(await server.refstore.catalog.pendingBlobKeys()).includes(staged(upload.id)));
     });
@@ -182,7 +154,7 @@ for (const backend of backends().filter((b) => b === "sqlite+disk" || b === "pos
       const job = await waitForJob(omics, store, id!);
       assert.equal(job.status, "FAILED");
       assert.match(job.sources![0].statusMessage!, /^upload timed out: nothing for \d+ s \(no bytes received\)$/);
-      await until("the upload discarded", async () => (await server.refstore.catalog.getUpload(upload.id)) === undefined);
+      await until("the upload discarded", async () => (await server.refstore.catalog.getUpload(upload.id)) === undefined || undefined);
     });
 
     test("another account's upload: 404 to PUT and GET, refused as a source in its own store", async () => {
@@ -262,7 +234,7 @@ for (const backend of backends().filter((b) => b === "sqlite+disk" || b === "pos
       assert.equal(c.status, 200);
       const job = await waitForJob(omics, store, id!);
       assert.equal(job.status, "CANCELLED");
-      await until("the upload discarded", async () => (await server.refstore.catalog.getUpload(upload.id)) === undefined);
+      await until("the upload discarded", async () => (await server.refstore.catalog.getUpload(upload.id)) === undefined || undefined);
       const late = await put(upload.id, genome("phix.fa"));
       assert.ok(late.status === 404 || late.status === 409, `late PUT: ${late.status}`);
     });
