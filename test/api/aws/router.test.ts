@@ -20,13 +20,14 @@ function rejects(fn: () => unknown, code: string, re?: RegExp): AwsError {
 
 const enc = encodeURIComponent;
 
-test("model: 14 AWS operations + the cancel and progress extensions", () => {
+test("model: 14 AWS operations + the cancel, progress and upload extensions", () => {
   assert.equal(awsOperationNames.length, 14);
-  assert.equal(operationNames.length, 16);
+  assert.equal(operationNames.length, 19);
   assert.ok(operationNames.includes("CancelReferenceImportJob"));
   assert.equal(getOperation("CancelReferenceImportJob").output?.shape, "GetReferenceImportJobResponse");
   assert.equal(getOperation("GetReferenceImportJobProgress").http.requestUri, "/referencestore/{referenceStoreId}/importjob/{id}/progress");
-  assert.equal(routeTable.length, 16);
+  assert.equal(getOperation("UploadReferenceFile").http.method, "PUT");
+  assert.equal(routeTable.length, 19);
 });
 
 test("route table comes from the model's requestUri templates", () => {
@@ -55,6 +56,9 @@ const CASES: [string, string, string, Record<string, string>][] = [
   ["GET", `/tags/${enc(REF_ARN)}`, "ListTagsForResource", { resourceArn: REF_ARN }],
   ["POST", "/referencestore/1234567890/importjob/2222222222/cancel", "CancelReferenceImportJob", { referenceStoreId: "1234567890", id: "2222222222" }],
   ["GET", "/referencestore/1234567890/importjob/2222222222/progress", "GetReferenceImportJobProgress", { referenceStoreId: "1234567890", id: "2222222222" }],
+  ["POST", "/referencestore/1234567890/upload", "CreateReferenceUpload", { referenceStoreId: "1234567890" }],
+  ["PUT", "/referencestore/1234567890/upload/3333333333", "UploadReferenceFile", { referenceStoreId: "1234567890", uploadId: "3333333333" }],
+  ["GET", "/referencestore/1234567890/upload/3333333333", "GetReferenceUpload", { referenceStoreId: "1234567890", uploadId: "3333333333" }],
 ];
 
 test("every operation routes by method + raw path, labels decoded", () => {
