@@ -69,7 +69,7 @@ test("every operation routes by method + raw path, labels decoded", () => {
     assert.deepEqual(m.labels, labels, `${method} ${url}`);
     seen.add(op);
   }
-  assert.equal(seen.size, 16);
+  assert.equal(seen.size, operationNames.length);
 });
 
 test("percent-encoded ARN label: raw path matched, then decoded", () => {
