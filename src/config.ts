@@ -62,6 +62,10 @@ export interface Config {
   storageRetrySeconds: number;
   maxStoresPerAccount?: number;
   maxReferenceBytes: number;
+  /** REFSTORE_MAX_UPLOAD_BYTES: the largest local file the upload extension accepts */
+  maxUploadBytes: number;
+  /** REFSTORE_UPLOAD_TIMEOUT_SECONDS: an upload that receives nothing this long fails its source */
+  uploadTimeoutSeconds: number;
   /** GetReference part size; 100 MiB as in AWS. Settable for tests only. */
   partSize: number;
   logLevel: string;
@@ -251,6 +255,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     storageRetrySeconds: int("REFSTORE_STORAGE_RETRY_SECONDS", env.REFSTORE_STORAGE_RETRY_SECONDS, 300, 0),
     maxStoresPerAccount: maxStores ? int("REFSTORE_MAX_STORES_PER_ACCOUNT", maxStores, 0) : undefined,
     maxReferenceBytes: int("REFSTORE_MAX_REFERENCE_BYTES", env.REFSTORE_MAX_REFERENCE_BYTES, 64 * 2 ** 30, 1),
+    maxUploadBytes: int("REFSTORE_MAX_UPLOAD_BYTES", env.REFSTORE_MAX_UPLOAD_BYTES, 64 * 2 ** 30, 1),
+    uploadTimeoutSeconds: int("REFSTORE_UPLOAD_TIMEOUT_SECONDS", env.REFSTORE_UPLOAD_TIMEOUT_SECONDS, 600, 1),
     partSize: int("REFSTORE_PART_SIZE", env.REFSTORE_PART_SIZE, 104857600, 1),
     logLevel: env.REFSTORE_LOG_LEVEL ?? "info",
     logFormat: logFormat(env.REFSTORE_LOG_FORMAT),

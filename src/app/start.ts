@@ -70,6 +70,7 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
         maxReferenceBytes: config.maxReferenceBytes,
         now: () => clock.now(),
         storageRetryMs: config.storageRetrySeconds * 1000,
+        uploadTimeoutMs: config.uploadTimeoutSeconds * 1000,
       },
       {
         concurrency: config.importConcurrency,
@@ -95,7 +96,12 @@ export async function startRefstore(config: Config, log?: Logger): Promise<Refst
         catalog,
         blobs,
         clock,
-        settings: { maxStoresPerAccount: config.maxStoresPerAccount, partSize: config.partSize, tokenSecret: config.tokenSecret },
+        settings: {
+          maxStoresPerAccount: config.maxStoresPerAccount,
+          partSize: config.partSize,
+          tokenSecret: config.tokenSecret,
+          maxUploadBytes: config.maxUploadBytes,
+        },
       })
     : undefined;
   const { app, events } = await buildHttp({

@@ -195,4 +195,27 @@ export const POSTGRES_MIGRATIONS: PostgresMigration[] = [
       );
     `,
   },
+  {
+    // Local files streamed through the upload extension (see the SQLite migration of the same name).
+    version: 7,
+    name: "uploads",
+    sql: `
+      CREATE TABLE uploads (
+        id             text COLLATE "C" PRIMARY KEY,
+        account        text NOT NULL,
+        store_id       text COLLATE "C" NOT NULL,
+        file_name      text NOT NULL,
+        blob_key       text COLLATE "C" NOT NULL UNIQUE,
+        status         text NOT NULL,
+        content_length bigint,
+        bytes_received bigint NOT NULL,
+        md5            text,
+        status_message text,
+        job_id         text COLLATE "C",
+        creation_time  bigint NOT NULL,
+        update_time    bigint NOT NULL
+      );
+      CREATE INDEX uploads_by_job ON uploads (job_id);
+    `,
+  },
 ];

@@ -35,6 +35,9 @@ import {
   referenceValues,
   STORE_COLUMNS,
   storeValues,
+  UPLOAD_COLUMNS,
+  uploadFromRow,
+  uploadValues,
 } from "./rows.js";
 import {
   referenceBlobKeys,
@@ -55,6 +58,7 @@ import {
   type SourceStatus,
   type StoreFilter,
   type StoreRecord,
+  type UploadRecord,
 } from "./types.js";
 
 type Queryable = Pick<pg.PoolClient, "query">;
@@ -468,6 +472,7 @@ export class PostgresCatalog implements Catalog {
       // the reference owns its blobs now: in the same transaction, so that no crash can leave
       // them registered as an unfinished import's leftovers (which the next claim deletes)
       await c.query("DELETE FROM pending_blobs WHERE key = ANY($1::text[])", [referenceBlobKeys(ref)]);
+      await c.query("DELETE FROM uploads WHERE blob_key = ANY($1::text[])", [referenceBlobKeys(ref)]);
     });
   }
 
@@ -569,8 +574,71 @@ export class PostgresCatalog implements Catalog {
   }
 
   async pendingBlobKeys(): Promise<string[]> {
-    const { rows } = await this.pool.query("SELECT key FROM pending_blobs ORDER BY key");
+    const { rows } = await this.pool.query("SELECT key FROM pending_blobs UNION SELECT blob_key FROM uploads ORDER BY 1");
     return rows.map((r: Row) => r.key as string);
+  }
+
+  // --- uploads ---------------------------------------------------------------------------------
+
+  async insertUpload(u: UploadRecord): Promise<void> {
+    const values = uploadValues(u);
+    await this.pool.query(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (${values.map((_, i) => `$${i + 1}`).join(", ")})`, values);
+  }
+
+  async getUpload(id: string): Promise<UploadRecord | undefined> {
+    const { rows } = await this.pool.query("SELECT * FROM uploads WHERE id = $1", [id]);
+    return rows[0] && uploadFromRow(rows[0]);
+  }
+
+  async attachUpload(id: string, jobId: string): Promise<boolean> {
+    const r = await this.pool.query("UPDATE uploads SET job_id = $2 WHERE id = $1 AND (job_id IS NULL OR job_id = $2)", [id, jobId]);
+    return r.rowCount === 1;
+  }
+
+  async beginUpload(id: string, contentLength: number, now: number): Promise<boolean> {
+    const r = await this.pool.query(
+      "UPDATE uploads SET status = 'RECEIVING', content_length = $2, update_time = $3 WHERE id = $1 AND status = 'CREATED'",
+      [id, contentLength, now],
+    );
+    return r.rowCount === 1;
+  }
+
+  async recordUploadProgress(id: string, bytesReceived: number, now: number): Promise<boolean> {
+    const r = await this.pool.query("UPDATE uploads SET bytes_received = $2, update_time = $3 WHERE id = $1", [id, bytesReceived, now]);
+    return r.rowCount === 1;
+  }
+
+  async endUpload(
+    id: string,
+    end: { status: "COMPLETE" | "FAILED"; bytesReceived: number; md5?: string; statusMessage?: string },
+    now: number,
+  ): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE uploads SET status = $2, bytes_received = $3, md5 = $4, status_message = $5, update_time = $6
+        WHERE id = $1 AND status = 'RECEIVING'`,
+      [id, end.status, end.bytesReceived, end.md5 ?? null, end.statusMessage ?? null, now],
+    );
+    return r.rowCount === 1;
+  }
+
+  async uploadsOfJob(jobId: string): Promise<UploadRecord[]> {
+    const { rows } = await this.pool.query("SELECT * FROM uploads WHERE job_id = $1 ORDER BY id", [jobId]);
+    return rows.map(uploadFromRow);
+  }
+
+  async staleUploads(idleBefore: number, limit: number): Promise<UploadRecord[]> {
+    const { rows } = await this.pool.query(
+      `SELECT * FROM uploads u
+        WHERE (u.job_id IS NULL AND u.update_time < $1)
+           OR (u.job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id AND j.status NOT IN (${TERMINAL_SQL})))
+        ORDER BY id LIMIT $2`,
+      [idleBefore, limit],
+    );
+    return rows.map(uploadFromRow);
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    await this.pool.query("DELETE FROM uploads WHERE id = $1", [id]);
   }
 
   async pendingBlobsOfJob(jobId: string): Promise<string[]> {

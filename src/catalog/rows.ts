@@ -9,6 +9,7 @@ import {
   type SourceRecord,
   type SourceStatus,
   type StoreRecord,
+  type UploadRecord,
 } from "./types.js";
 
 export type Row = Record<string, any>;
@@ -175,4 +176,32 @@ export function schemaIsCurrent(applied: number, migrations: readonly { version:
   const latest = migrations[migrations.length - 1].version;
   if (applied < latest)
     throw new Error(`catalog schema is at version ${applied}, this release needs ${latest}: start a process to migrate it`);
+}
+
+export const UPLOAD_COLUMNS =
+  "id, account, store_id, file_name, blob_key, status, content_length, bytes_received, md5, status_message, job_id, creation_time, update_time";
+
+export function uploadValues(u: UploadRecord): unknown[] {
+  return [
+    u.id, u.account, u.storeId, u.fileName, u.blobKey, u.status, u.contentLength ?? null, u.bytesReceived,
+    u.md5 ?? null, u.statusMessage ?? null, u.jobId ?? null, u.creationTime, u.updateTime,
+  ];
+}
+
+export function uploadFromRow(r: Row): UploadRecord {
+  return {
+    id: r.id,
+    account: r.account,
+    storeId: r.store_id,
+    fileName: r.file_name,
+    blobKey: r.blob_key,
+    status: r.status,
+    ...(r.content_length === null ? {} : { contentLength: Number(r.content_length) }),
+    bytesReceived: Number(r.bytes_received),
+    ...(r.md5 === null ? {} : { md5: r.md5 }),
+    ...(r.status_message === null ? {} : { statusMessage: r.status_message }),
+    ...(r.job_id === null ? {} : { jobId: r.job_id }),
+    creationTime: Number(r.creation_time),
+    updateTime: Number(r.update_time),
+  };
 }

@@ -160,4 +160,28 @@ export const SQLITE_MIGRATIONS: Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    // Local files streamed through the upload extension, staged in the blob store until a worker
+    // imports them. The row holds the staging key back from the blob stores' sweeps.
+    version: 7,
+    name: "uploads",
+    sql: `
+      CREATE TABLE uploads (
+        id             TEXT PRIMARY KEY,
+        account        TEXT NOT NULL,
+        store_id       TEXT NOT NULL,
+        file_name      TEXT NOT NULL,
+        blob_key       TEXT NOT NULL UNIQUE,
+        status         TEXT NOT NULL,
+        content_length INTEGER,
+        bytes_received INTEGER NOT NULL,
+        md5            TEXT,
+        status_message TEXT,
+        job_id         TEXT,
+        creation_time  INTEGER NOT NULL,
+        update_time    INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX uploads_by_job ON uploads (job_id);
+    `,
+  },
 ];

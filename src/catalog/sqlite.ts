@@ -32,6 +32,9 @@ import {
   referenceValues,
   STORE_COLUMNS,
   storeValues,
+  UPLOAD_COLUMNS,
+  uploadFromRow,
+  uploadValues,
 } from "./rows.js";
 import {
   referenceBlobKeys,
@@ -52,6 +55,7 @@ import {
   type SourceStatus,
   type StoreFilter,
   type StoreRecord,
+  type UploadRecord,
 } from "./types.js";
 
 /** WHERE fragments shared by every keyset list. */
@@ -337,7 +341,11 @@ export class SqliteCatalog implements Catalog {
       // the reference owns its blobs now: in the same transaction, so that no crash can leave
       // them registered as an unfinished import's leftovers (which the next claim deletes)
       const forget = this.sql("DELETE FROM pending_blobs WHERE key = ?");
-      for (const key of referenceBlobKeys(ref)) forget.run(key);
+      const forgetUpload = this.sql("DELETE FROM uploads WHERE blob_key = ?");
+      for (const key of referenceBlobKeys(ref)) {
+        forget.run(key);
+        forgetUpload.run(key);
+      }
     });
   }
 
@@ -429,7 +437,68 @@ export class SqliteCatalog implements Catalog {
   }
 
   async pendingBlobKeys(): Promise<string[]> {
-    return (this.sql("SELECT key FROM pending_blobs ORDER BY key").all() as Row[]).map((r) => r.key as string);
+    return (this.sql("SELECT key FROM pending_blobs UNION SELECT blob_key FROM uploads ORDER BY 1").all() as Row[]).map(
+      (r) => Object.values(r)[0] as string,
+    );
+  }
+
+  // --- uploads ---------------------------------------------------------------------------------
+
+  async insertUpload(u: UploadRecord): Promise<void> {
+    const values = uploadValues(u);
+    this.sql(`INSERT INTO uploads (${UPLOAD_COLUMNS}) VALUES (${values.map(() => "?").join(", ")})`).run(...values);
+  }
+
+  async getUpload(id: string): Promise<UploadRecord | undefined> {
+    const r = this.sql("SELECT * FROM uploads WHERE id = ?").get(id) as Row | undefined;
+    return r && uploadFromRow(r);
+  }
+
+  async attachUpload(id: string, jobId: string): Promise<boolean> {
+    const r = this.sql("UPDATE uploads SET job_id = ? WHERE id = ? AND (job_id IS NULL OR job_id = ?)").run(jobId, id, jobId);
+    return r.changes === 1;
+  }
+
+  async beginUpload(id: string, contentLength: number, now: number): Promise<boolean> {
+    const r = this.sql(
+      "UPDATE uploads SET status = 'RECEIVING', content_length = ?, update_time = ? WHERE id = ? AND status = 'CREATED'",
+    ).run(contentLength, now, id);
+    return r.changes === 1;
+  }
+
+  async recordUploadProgress(id: string, bytesReceived: number, now: number): Promise<boolean> {
+    const r = this.sql("UPDATE uploads SET bytes_received = ?, update_time = ? WHERE id = ?").run(bytesReceived, now, id);
+    return r.changes === 1;
+  }
+
+  async endUpload(
+    id: string,
+    end: { status: "COMPLETE" | "FAILED"; bytesReceived: number; md5?: string; statusMessage?: string },
+    now: number,
+  ): Promise<boolean> {
+    const r = this.sql(
+      `UPDATE uploads SET status = ?, bytes_received = ?, md5 = ?, status_message = ?, update_time = ?
+       WHERE id = ? AND status = 'RECEIVING'`,
+    ).run(end.status, end.bytesReceived, end.md5 ?? null, end.statusMessage ?? null, now, id);
+    return r.changes === 1;
+  }
+
+  async uploadsOfJob(jobId: string): Promise<UploadRecord[]> {
+    return (this.sql("SELECT * FROM uploads WHERE job_id = ? ORDER BY id").all(jobId) as Row[]).map(uploadFromRow);
+  }
+
+  async staleUploads(idleBefore: number, limit: number): Promise<UploadRecord[]> {
+    const rows = this.sql(
+      `SELECT * FROM uploads u
+       WHERE (u.job_id IS NULL AND u.update_time < ?)
+          OR (u.job_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = u.job_id AND j.status NOT IN (${TERMINAL_SQL})))
+       ORDER BY id LIMIT ?`,
+    ).all(idleBefore, limit) as Row[];
+    return rows.map(uploadFromRow);
+  }
+
+  async deleteUpload(id: string): Promise<void> {
+    this.sql("DELETE FROM uploads WHERE id = ?").run(id);
   }
 
   async pendingBlobsOfJob(jobId: string): Promise<string[]> {

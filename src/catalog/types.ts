@@ -145,6 +145,29 @@ export interface SourceProgress {
   updateTime: number;
 }
 
+/** A local file streamed to an API process (the upload extension), staged in the blob store. */
+export type UploadStatus = "CREATED" | "RECEIVING" | "COMPLETE" | "FAILED";
+
+export interface UploadRecord {
+  id: string;
+  account: string;
+  storeId: string;
+  fileName: string;
+  /** where the bytes are staged; held back from the blob stores' sweeps while the row exists */
+  blobKey: string;
+  status: UploadStatus;
+  /** the size declared at creation or by the PUT's Content-Length */
+  contentLength?: number;
+  bytesReceived: number;
+  /** hex MD5 of the bytes received (COMPLETE) */
+  md5?: string;
+  statusMessage?: string;
+  /** the import job whose source it is (set by StartReferenceImportJob) */
+  jobId?: string;
+  creationTime: number;
+  updateTime: number;
+}
+
 /**
  * One copy of a sequence in a live reference (GA4GH refget reads it from there). Holds what the
  * read path needs without parsing the reference's whole sequence list.
@@ -301,10 +324,33 @@ export interface Catalog {
    */
   orphanedPendingBlobs(limit: number): Promise<string[]>;
   /**
-   * Every pending key (whatever its job's status): the start-up sweeps of the blob stores leave
-   * these alone, because a running job is writing them or one of the cleanups above will delete them.
+   * Every pending key (whatever its job's status) and every upload's staging key: the start-up
+   * sweeps of the blob stores leave these alone, because a running job or an upload is writing
+   * them or one of the cleanups above will delete them.
    */
   pendingBlobKeys(): Promise<string[]>;
+
+  // --- uploads (the upload extension) ------------------------------------------------------
+  // An upload's blob key counts as pending (pendingBlobKeys) while its row exists; finishSource
+  // deletes the row of an upload whose blob became the reference's SOURCE.
+  insertUpload(upload: UploadRecord): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  /** Tie an upload to the job that imports it; false if it is tied to another job already. */
+  attachUpload(id: string, jobId: string): Promise<boolean>;
+  /** CREATED → RECEIVING with its size; false if the upload is not CREATED (sent already, or gone). */
+  beginUpload(id: string, contentLength: number, now: number): Promise<boolean>;
+  /** Bytes received so far (about twice a second); false if the upload is gone. */
+  recordUploadProgress(id: string, bytesReceived: number, now: number): Promise<boolean>;
+  /** RECEIVING → COMPLETE or FAILED; false if the upload is gone (its job ended meanwhile). */
+  endUpload(id: string, end: { status: "COMPLETE" | "FAILED"; bytesReceived: number; md5?: string; statusMessage?: string }, now: number): Promise<boolean>;
+  /** The uploads tied to a job. */
+  uploadsOfJob(jobId: string): Promise<UploadRecord[]>;
+  /**
+   * Uploads nobody will import: their job ended or vanished, or no job took them and they have
+   * been idle since before `idleBefore`. At most `limit`.
+   */
+  staleUploads(idleBefore: number, limit: number): Promise<UploadRecord[]>;
+  deleteUpload(id: string): Promise<void>;
 
   // --- references ---------------------------------------------------------------------------
   getReference(storeId: string, id: string): Promise<ReferenceRecord | undefined>;

@@ -22,6 +22,7 @@ import { ExtensionUnavailable, extensionRequest, sendRaw, type Connection } from
 import { bytes, CliError, print, printJson, relativeTime, statusColour, table } from "./output.js";
 import { createProgress, progressMode, type ProgressItem } from "./progress.js";
 import { pull } from "./pull.js";
+import { createUpload, sendUpload } from "./upload.js";
 import { parseTime } from "./times.js";
 
 type ConnectFrom = (cmd: Command) => Connection;
@@ -130,6 +131,8 @@ export function registerCommands(program: Command, connectFrom: ConnectFrom, ctx
       const roleArn = opts.roleArn ?? process.env.REFSTORE_ROLE_ARN ?? (conn.endpoint !== undefined ? PLACEHOLDER_ROLE : undefined);
       if (!roleArn) throw new CliError("--role-arn: AWS HealthOmics needs the ARN of a role it can assume to read the sources", 2);
       const items = [];
+      /** local files, uploaded once the job names them */
+      const locals: { path: string; size: number; upload: Awaited<ReturnType<typeof createUpload>> }[] = [];
       for (const s of sources) {
         if (/^s3:\/\//i.test(s)) {
           items.push({ sourceFile: s, name: opts.name ?? nameOf(s), description: opts.description });
@@ -138,12 +141,35 @@ export function registerCommands(program: Command, connectFrom: ConnectFrom, ctx
         if (/^[a-z][a-z0-9+.-]*:\/\//i.test(s)) throw new CliError(`${s}: a source is s3://bucket/key or a local file`, 2);
         const st = await stat(resolve(s)).catch(() => undefined);
         if (!st?.isFile()) throw new CliError(`${s}: no such file (a source is s3://bucket/key or a local file)`, 2);
-        throw new CliError(`${s}: importing local files needs refstore's upload extension, which this version does not have yet; put the file in a bucket (or REFSTORE_BUCKET_MOUNTS) and import s3://…`);
+        const path = resolve(s);
+        const upload = await createUpload(conn, store, basename(path), st.size);
+        locals.push({ path, size: st.size, upload });
+        items.push({ sourceFile: upload.sourceFile, name: opts.name ?? nameOf(s), description: opts.description });
       }
       const { raw: started } = await sendRaw<any>(
         conn.client,
         new StartReferenceImportJobCommand({ referenceStoreId: store, roleArn, sources: items }),
       );
+      // the job holds each uploaded source until its bytes are in; one file after the other
+      if (locals.length > 0) {
+        const progress = createProgress(progressMode(Boolean(opts.json)));
+        try {
+          for (const l of locals) {
+            const item = progress.item(`upload ${basename(l.path)}`, l.size);
+            try {
+              await sendUpload(conn, l.upload, l.path, l.size, (sent) => item.update(sent, l.size));
+              item.end("ok");
+            } catch (err) {
+              item.end("FAILED");
+              // the job exists: its source fails with the upload's message, the others go on
+              if (err instanceof CliError) throw new CliError(`${err.message} (import job ${started.id})`, err.exitCode);
+              throw err;
+            }
+          }
+        } finally {
+          progress.stop();
+        }
+      }
       if (!opts.wait) {
         if (opts.json) return printJson(started);
         return print(started.id);

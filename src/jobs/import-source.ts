@@ -10,6 +10,8 @@ import { FastaError } from "../fasta/types.js";
 import type { Catalog, JobRecord, ReferenceRecord, SourceRecord } from "../catalog/types.js";
 import { ingestFasta } from "../fasta/ingest.js";
 import { newId } from "../catalog/ids.js";
+import { sleep } from "./sleep.js";
+import { openUpload, uploadIdOf } from "./upload-source.js";
 
 export interface ImportDeps {
   catalog: Catalog;
@@ -19,7 +21,11 @@ export interface ImportDeps {
   now: () => number;
   /** how long transient storage faults are retried before the source fails (REFSTORE_STORAGE_RETRY_SECONDS) */
   storageRetryMs?: number;
+  /** how long a source waits for an upload that receives nothing (REFSTORE_UPLOAD_TIMEOUT_SECONDS) */
+  uploadTimeoutMs?: number;
 }
+
+const DEFAULT_UPLOAD_TIMEOUT_MS = 10 * 60_000;
 
 const DEFAULT_STORAGE_RETRY_MS = 5 * 60_000;
 const FIRST_BACKOFF_MS = 500;
@@ -65,20 +71,6 @@ export async function importSourceRetrying(
   }
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 /** The blob keys a new reference's files are written under. */
 function blobKeysOfNewReference(storeId: string, referenceId: string) {
   const base = `stores/${storeId}/references/${referenceId}`;
@@ -95,12 +87,24 @@ export async function importSource(
 ): Promise<{ reference: ReferenceRecord; keys: string[] }> {
   const referenceId = newId();
   const keys = blobKeysOfNewReference(job.storeId, referenceId);
-  const all = [keys.source, keys.index, keys.gzi];
+  // An uploaded file is staged in the blob store already: its staged blob becomes the
+  // reference's SOURCE as it is (one write of the bytes, not two), and only the index is written.
+  const uploaded = uploadIdOf(source.sourceFile) !== undefined;
+  const all = uploaded ? [keys.index, keys.gzi] : [keys.source, keys.index, keys.gzi];
   for (const key of all) await deps.catalog.addPendingBlob(key, job.id, deps.now());
 
   let writer: BlobWriter | undefined;
   try {
-    const { stream, size } = await deps.sources.open(source.sourceFile, { roleArn: job.roleArn, signal });
+    let stagedKey: string | undefined;
+    const { stream, size } = uploaded
+      ? await openUpload(
+          { catalog: deps.catalog, blobs: deps.blobs, uploadTimeoutMs: deps.uploadTimeoutMs ?? DEFAULT_UPLOAD_TIMEOUT_MS },
+          job,
+          source.sourceFile,
+          signal,
+          (held) => onProgress?.(0, held.contentLength),
+        ).then((u) => ((stagedKey = u.upload.blobKey), u))
+      : await deps.sources.open(source.sourceFile, { roleArn: job.roleArn, signal });
     let bytesRead = 0;
     onProgress?.(0, size);
     // An abort (cancel, graceful stop) before ingestFasta listens destroys the stream with an
@@ -108,13 +112,12 @@ export async function importSource(
     stream.on("error", () => {});
     let result;
     try {
-      writer = await deps.blobs.create(keys.source);
-      const w = writer;
+      const w = stagedKey === undefined ? (writer = await deps.blobs.create(keys.source)) : undefined;
       result = await ingestFasta(stream, {
         onBytes: (chunk) => {
           bytesRead += chunk.length;
           onProgress?.(bytesRead, size);
-          return w.write(chunk);
+          return w?.write(chunk);
         },
         maxUncompressedBytes: deps.maxReferenceBytes,
         signal,
@@ -122,7 +125,7 @@ export async function importSource(
     } finally {
       stream.destroy();
     }
-    const sourceLength = await writer.commit();
+    const sourceLength = writer ? await writer.commit() : bytesRead;
     writer = undefined;
     await deps.blobs.put(keys.index, result.fai);
     const extraKeys: string[] = [];
@@ -141,7 +144,7 @@ export async function importSource(
       creationTime: now,
       updateTime: now,
       creationJobId: job.id,
-      source: { key: keys.source, contentLength: sourceLength },
+      source: { key: stagedKey ?? keys.source, contentLength: sourceLength },
       index: { key: keys.index, contentLength: result.fai.length },
       extraKeys,
       sequences: result.sequences,

@@ -23,6 +23,7 @@ import type { Claim, JobRecord, JobStatus } from "../catalog/types.js";
 import { SourceError, StorageError } from "../blobs/types.js";
 import { FastaError } from "../fasta/types.js";
 import { deleteKeys, importSourceRetrying, type ImportDeps } from "./import-source.js";
+import { discardUpload } from "./upload-source.js";
 
 export interface WorkerOptions {
   concurrency: number;
@@ -119,6 +120,35 @@ export class ImportWorker {
     } catch (err) {
       this.opts.log.error({ err }, "deleting blobs left by ended import jobs failed");
     }
+    await this.sweepUploads();
+  }
+
+  /**
+   * Delete the staged uploads nobody will import: their job has ended (or vanished with its
+   * store), or no job took them within the upload timeout. At start and after each job.
+   */
+  private async sweepUploads(): Promise<void> {
+    try {
+      const idleBefore = Date.now() - (this.deps.uploadTimeoutMs ?? 10 * 60_000);
+      for (let round = 0; round < 100 && !this.draining; round++) {
+        const stale = await this.deps.catalog.staleUploads(idleBefore, 100);
+        if (stale.length === 0) return;
+        this.opts.log.info({ uploads: stale.length }, "deleting uploads no import job will read");
+        for (const u of stale) await discardUpload(this.deps, u);
+      }
+    } catch (err) {
+      this.opts.log.error({ err }, "deleting stale uploads failed");
+    }
+  }
+
+  /** A job has ended: the uploads it did not turn into references are deleted. */
+  private async discardUploadsOf(jobId: string, log: Logger): Promise<void> {
+    try {
+      for (const u of await this.deps.catalog.uploadsOfJob(jobId)) await discardUpload(this.deps, u);
+    } catch (err) {
+      log.error({ err }, "deleting the uploads of an ended job failed");
+    }
+    await this.sweepUploads();
   }
 
   /**
@@ -196,6 +226,7 @@ export class ImportWorker {
     } catch (err) {
       log.error({ err }, "deleting the blobs of a job given up failed");
     }
+    await this.discardUploadsOf(job.id, log);
   }
 
   /** Delete the blobs that attempts of a job interrupted by a crash had registered as pending. */
@@ -333,12 +364,14 @@ export class ImportWorker {
           return;
         case "cancelling":
           must(await catalog.finishCancelled(job.id, this.id, Date.now()));
+          await this.discardUploadsOf(job.id, log);
           log.info("import job cancelled");
           this.events.emit("job-finished", { jobId: job.id, status: "CANCELLED" });
           return;
         case "running": {
           const { status, message } = outcome(job.sources);
           must(await catalog.finishJob(job.id, this.id, status, message, Date.now()));
+          await this.discardUploadsOf(job.id, log);
           log.info({ status }, "import job finished");
           this.events.emit("job-finished", { jobId: job.id, status });
         }

@@ -10,6 +10,8 @@ export interface ServiceSettings {
   partSize: number;
   /** key of the HMAC that signs nextToken */
   tokenSecret: string;
+  /** REFSTORE_MAX_UPLOAD_BYTES (default 64 GiB) */
+  maxUploadBytes?: number;
 }
 
 export interface ServiceDeps {

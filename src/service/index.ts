@@ -8,6 +8,7 @@ import { Paging } from "./paging.js";
 import { referenceService } from "./references.js";
 import { storeService } from "./stores.js";
 import { tagService } from "./tags.js";
+import { uploadService } from "./uploads.js";
 
 export function createService(deps: ServiceDeps) {
   const paging = new Paging(deps.settings.tokenSecret);
@@ -16,6 +17,7 @@ export function createService(deps: ServiceDeps) {
     importJobs: importJobService(deps, paging),
     references: referenceService(deps, paging),
     tags: tagService(deps),
+    uploads: uploadService(deps),
     ga4gh: ga4ghService(deps),
   };
 }

@@ -13,7 +13,7 @@ import { openCatalog } from "../../src/catalog/index.js";
 import { gaveUpMessage } from "../../src/catalog/outcome.js";
 import { POSTGRES_MIGRATIONS } from "../../src/catalog/postgres-migrations.js";
 import { SQLITE_MIGRATIONS } from "../../src/catalog/sqlite-migrations.js";
-import type { Catalog, JobRecord, JobStatus, ReferenceRecord } from "../../src/catalog/types.js";
+import type { Catalog, JobRecord, JobStatus, ReferenceRecord, UploadRecord } from "../../src/catalog/types.js";
 import type { DatabaseLocation } from "../../src/config.js";
 import { claimedJob, givenUpJob, NOTHING_TO_CLAIM } from "../support/claims.js";
 import { backends } from "../support/refstore.js";
@@ -327,6 +327,49 @@ for (const kind of kinds) {
       assert.deepEqual(all, ["orphans/running/source", "orphans/vanished/source"], "pendingBlobKeys: every pending key");
       await catalog.removePendingBlobs(["orphans/running/source", "orphans/vanished/source"]);
       assert.deepEqual(await ours(), []);
+    });
+
+    test("uploads: staging keys held back from sweeps, sent once, taken by one job, stale once nobody will import them", async () => {
+      const upload = (id: string, creationTime: number): UploadRecord => ({
+        id,
+        account: A,
+        storeId: "1000000007",
+        fileName: "x.fa",
+        blobKey: `stores/1000000007/uploads/${id}`,
+        status: "CREATED",
+        bytesReceived: 0,
+        creationTime,
+        updateTime: creationTime,
+      });
+      await catalog.insertUpload(upload("7100000001", 1_000));
+      await catalog.insertUpload({ ...upload("7100000002", 1_000), contentLength: 5 });
+      await catalog.insertUpload(upload("7100000003", 1_000));
+      assert.deepEqual(await catalog.getUpload("7100000001"), upload("7100000001", 1_000), "absent fields stay absent");
+      assert.equal(await catalog.getUpload("7100000999"), undefined);
+      const keys = (await catalog.pendingBlobKeys()).filter((k) => k.startsWith("stores/1000000007/"));
+      assert.deepEqual(keys, ["stores/1000000007/uploads/7100000001", "stores/1000000007/uploads/7100000002", "stores/1000000007/uploads/7100000003"]);
+
+      assert.equal(await catalog.beginUpload("7100000001", 10, 2_000), true);
+      assert.equal(await catalog.beginUpload("7100000001", 10, 2_000), false, "sent once");
+      assert.equal(await catalog.recordUploadProgress("7100000001", 4, 2_500), true);
+      assert.equal(await catalog.endUpload("7100000001", { status: "COMPLETE", bytesReceived: 10, md5: "ab" }, 3_000), true);
+      assert.equal(await catalog.endUpload("7100000001", { status: "FAILED", bytesReceived: 10 }, 3_000), false, "ended once");
+      const done = (await catalog.getUpload("7100000001"))!;
+      assert.deepEqual([done.status, done.contentLength, done.bytesReceived, done.md5, done.updateTime], ["COMPLETE", 10, 10, "ab", 3_000]);
+
+      // 01 → a job that ended, 02 → a job that does not exist, 03 → no job, idle since 1 000
+      await catalog.insertJob(job("7200000001", "1000000007", 1_000, "COMPLETED"));
+      assert.equal(await catalog.attachUpload("7100000001", "7200000001"), true);
+      assert.equal(await catalog.attachUpload("7100000001", "7200000009"), false, "taken by one job");
+      assert.equal(await catalog.attachUpload("7100000002", "7200000002"), true);
+      assert.deepEqual((await catalog.uploadsOfJob("7200000001")).map((u) => u.id), ["7100000001"]);
+      const stale = async (idleBefore: number) =>
+        (await catalog.staleUploads(idleBefore, 100)).map((u) => u.id).filter((id) => id.startsWith("71"));
+      assert.deepEqual(await stale(500), ["7100000001", "7100000002"], "a young upload no job took yet is kept");
+      assert.deepEqual(await stale(1_001), ["7100000001", "7100000002", "7100000003"]);
+      for (const id of ["7100000001", "7100000002", "7100000003"]) await catalog.deleteUpload(id);
+      assert.deepEqual(await stale(10_000), []);
+      assert.deepEqual((await catalog.pendingBlobKeys()).filter((k) => k.startsWith("stores/1000000007/")), []);
     });
 
     // Attempt limits. Every job here ends terminal before the next is inserted, since claimJob

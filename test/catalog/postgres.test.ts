@@ -95,7 +95,7 @@ describe("migrate", () => {
     );
     assert.deepEqual(
       tables.rows.map((r) => r.tablename),
-      ["job_counts", "jobs", "pending_blobs", "ref_collections", "ref_sequences", "refs", "schema_migrations", "source_progress", "stores", "tags"],
+      ["job_counts", "jobs", "pending_blobs", "ref_collections", "ref_sequences", "refs", "schema_migrations", "source_progress", "stores", "tags", "uploads"],
     );
     // Idempotent afterwards, and the schema works.
     await catalogs[2].migrate();

@@ -240,6 +240,41 @@ for (const backend of chosen) {
       assert.equal(JSON.parse(json.stdout).status, "COMPLETED", "only the JSON, even on a terminal");
     });
 
+    test("import --wait of a local file beside an s3:// source: uploaded, COMPLETED, the file's bytes; its upload's progress per mode", async () => {
+      const local = join(work, "phix-local.fa");
+      writeFileSync(local, genome("phix.fa"));
+      const r = await cli("import", store, local, `s3://${bucket}/genomes/phix.fa`, "--wait");
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.equal(r.stderr, "");
+      assert.match(r.stdout, /^upload phix-local\.fa: done, 5\.3 KiB in [0-9.]+ s$/m);
+      assert.match(r.stdout, /COMPLETED/);
+      const ref = /phix-local: reference ([0-9]{10})/.exec(r.stdout)![1];
+      const { GetReferenceCommand } = await import("@aws-sdk/client-omics");
+      const got = await omics.send(new GetReferenceCommand({ referenceStoreId: store, id: ref, partNumber: 1 }));
+      const first = Buffer.from(await got.payload!.transformToByteArray());
+      assert.deepEqual(first, genome("phix.fa").subarray(0, first.length), "the file's bytes (part 1 of the small parts)");
+      // an ordinary job, whose sourceFile is a valid s3:// URI
+      const jobs = JSON.parse((await cli("jobs", store, "--json")).stdout).importJobs;
+      const job = JSON.parse((await cli("job", store, jobs[jobs.length - 1].id, "--json")).stdout);
+      assert.match(job.sources[0].sourceFile, /^s3:\/\/refstore-upload\/[0-9]{10}\/phix-local\.fa$/);
+
+      const onTty = (...args: string[]) =>
+        runCli(["-qefc", [process.execPath, CLI, ...args].join(" "), "/dev/null"], env, { command: "script" });
+      const lambda = join(work, "lambda.fa");
+      writeFileSync(lambda, genome("lambda.fa"));
+      const bars = await onTty("import", store, lambda, "--wait");
+      assert.equal(bars.code, 0, bars.stdout + bars.stderr);
+      assert.match(bars.stdout, /upload lambda\.fa [█░]+ 100% 48 KiB\/48 KiB .* done/);
+      const json = await onTty("import", store, lambda, "--name", "lambda-json", "--wait", "--json");
+      assert.equal(json.code, 0, json.stdout);
+      assert.equal(JSON.parse(json.stdout).status, "COMPLETED", "only the JSON, even on a terminal");
+      // without --wait: the upload is sent before the job's id is printed
+      const quick = await cli("import", store, lambda, "--name", "lambda-quick");
+      assert.equal(quick.code, 0, quick.stderr);
+      const quickId = quick.stdout.trim().split("\n").pop()!;
+      assert.equal((await waitForJob(omics, store, quickId)).status, "COMPLETED");
+    });
+
     test("a bad FASTA: import --wait exits 1 and shows the source's message", async () => {
       const r = await cli("import", store, "s3://mnt/bad.fa", "--wait");
       assert.equal(r.code, 1, r.stdout + r.stderr);
@@ -379,6 +414,8 @@ describe("refstore CLI without a server", () => {
     // refstore-only features against AWS say so in one line, without a request
     const aws = await runCli(["cancel", "1234567890", "1000000000", "--endpoint", "aws"], env);
     assertOneLineError(aws, 1, /cancel is a refstore extension: AWS HealthOmics has no such operation/);
+    const awsImport = await runCli(["import", "1234567890", "package.json", "--role-arn", ROLE, "--endpoint", "aws"], env);
+    assertOneLineError(awsImport, 1, /package\.json: importing a local file is a refstore extension that AWS HealthOmics lacks; put the file in S3/);
     const help = await cli("pull", "--help");
     assert.equal(help.code, 0);
     assert.match(help.stdout, /--threads <n>/);

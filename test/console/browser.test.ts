@@ -1,6 +1,6 @@
 // The console in a real browser: Debian's chromium driven by playwright-core against a real
 // server (SQLite + disk, bucket mounts for the sources). Each step does what a person does —
-// sign in, create a store, import, watch, filter, page, open, download, cancel — and the whole
+// sign in, create a store, import (mounted buckets and a local file), watch, filter, page, open, download, cancel — and the whole
 // run fails on any uncaught page error or console error except the few this test provokes on
 // purpose (the browser logs every 4xx answer, e.g. the store deletion that the API refuses).
 //
@@ -204,9 +204,9 @@ test("the console in chromium: stores, imports, jobs, references, cancel, errors
     await page.getByRole("heading", { name: "Start an import" }).waitFor(WAIT);
     // a role ARN in the store's account is proposed (once GetReferenceStore has answered)
     await page.waitForFunction(() => /^arn:aws:iam::111111111111:role\//.test(document.querySelector<HTMLInputElement>("#roleArn")?.value ?? ""), undefined, WAIT);
-    // local files wait for the upload route (issue 11): offered, but disabled with the reason
-    const local = page.getByRole("radio", { name: /Local file/ });
-    assert.equal(await local.isDisabled(), true);
+    // local files go through the upload extension: offered beside S3
+    const local = page.getByRole("radio", { name: /Local files/ });
+    assert.equal(await local.isDisabled(), false);
     await page.locator("#src-1").waitFor();
     await page.getByLabel("S3 URI").fill("s3://genomes/phix.fa");
     await page.getByLabel("Tags (optional, key=value, comma-separated)").fill("team=genomics, build=1");
@@ -506,5 +506,39 @@ test("the console in chromium: stores, imports, jobs, references, cancel, errors
     await page.locator(`tr[data-job='${job.id}']`).waitFor(WAIT);
     await page.locator(`tr[data-job='${job.id}'] .status`, { hasText: /^COMPLETED$/ }).waitFor(WAIT);
     assert.ok(!before.includes(job.id!));
+  });
+  await step("start an import from a local file: uploaded with its progress shown, then COMPLETED with the file's bytes", async () => {
+    await page.goto(`${server.url}/console/#/stores/${storeId}/jobs`);
+    await page.getByRole("link", { name: "Start an import" }).click();
+    await page.getByRole("heading", { name: "Start an import" }).waitFor(WAIT);
+    await page.waitForFunction(() => /^arn:aws:iam::/.test(document.querySelector<HTMLInputElement>("#roleArn")?.value ?? ""), undefined, WAIT);
+    await page.getByRole("radio", { name: /Local files/ }).check();
+    await page.locator("input[type=file]").setInputFiles(join(GENOMES_DIR, "lambda.fa"));
+    // the PUT is held back a moment on its way, so that the upload's bar can be seen on the form
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route(/\/upload\/\d+$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.getByRole("button", { name: "Start import (1 source)" }).click();
+    const bar = page.getByRole("progressbar", { name: "Upload of lambda.fa" });
+    await bar.waitFor(WAIT);
+    assert.equal(await bar.getAttribute("max"), String(genome("lambda.fa").length));
+    assert.equal(await page.getByRole("button", { name: "Uploading…" }).count(), 1);
+    release();
+    await page.getByRole("heading", { name: /Import job/ }).waitFor(WAIT);
+    const jobId = decodeURIComponent(new URL(page.url()).hash.split("/")[4]);
+    await page.locator(".facts .status", { hasText: /^COMPLETED$/ }).waitFor(WAIT);
+    const api = await omics.send(new GetReferenceImportJobCommand({ referenceStoreId: storeId, id: jobId }));
+    assert.equal(api.status, "COMPLETED");
+    assert.match(api.sources![0].sourceFile!, /^s3:\/\/refstore-upload\/\d{10}\/lambda\.fa$/);
+    assert.equal(api.sources![0].name, "lambda");
+    const row = page.locator("tr[data-source]").first();
+    assert.equal(await row.locator(".status").innerText(), "FINISHED");
+    assert.match(await row.locator(".progress-text").innerText(), /100%/);
+    const { GetReferenceCommand } = await import("@aws-sdk/client-omics");
+    const got = await omics.send(new GetReferenceCommand({ referenceStoreId: storeId, id: api.sources![0].referenceId!, partNumber: 1 }));
+    assert.deepEqual(Buffer.from(await got.payload!.transformToByteArray()), genome("lambda.fa"), "the reference's bytes are the file's");
   });
 });

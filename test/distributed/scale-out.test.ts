@@ -23,7 +23,11 @@ import {
   type ReferenceListItem,
 } from "@aws-sdk/client-omics";
 import { ListMultipartUploadsCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { request as httpRequest } from "node:http";
 import { mapLimit, startCluster, until, type Cluster, type ClusterProcess } from "../support/cluster.js";
+import { signedSend, signedStreamHeaders } from "../support/http.js";
+import { TEST_CREDENTIALS } from "../support/refstore.js";
+import { cleanEnv, runCli } from "../cli/run.js";
 import { genome, manifest } from "../support/fixtures.js";
 
 const ROLE = "arn:aws:iam::111111111111:role/import";
@@ -394,5 +398,106 @@ describe("a `worker` process killed with SIGKILL in the middle of an import", ()
     assert.ok(uploadsOfW1.length > 0, "the killed worker really had an upload open");
     assert.deepEqual(uploads.map((u) => u.Key), [], "no incomplete multipart upload is left after the takeover");
     assert.deepEqual(problems([api1, api2, w2]), [], "no errors logged");
+  });
+});
+
+describe("local files in scale-out: API-only processes receive the bytes, a worker-only process imports them", () => {
+  let cluster: Cluster;
+  let api1: ClusterProcess;
+  let api2: ClusterProcess;
+  let worker: ClusterProcess;
+  let store: string;
+  const A = TEST_CREDENTIALS[0];
+
+  before(async () => {
+    // a short upload timeout: an API process killed mid-body leaves an upload nobody finishes
+    cluster = await startCluster({ env: { REFSTORE_UPLOAD_TIMEOUT_SECONDS: "3" } });
+    api1 = await cluster.spawn("api-1", "api");
+    api2 = await cluster.spawn("api-2", "api");
+    worker = await cluster.spawn("worker", "worker");
+    store = (await api1.client().send(new CreateReferenceStoreCommand({ name: "uploads" }))).id!;
+  });
+  after(async () => {
+    await cluster?.stop();
+  });
+
+  const createUpload = async (via: ClusterProcess, fileName: string) => {
+    const r = await signedSend(via.url!, "POST", `/referencestore/${store}/upload`, A, { body: JSON.stringify({ fileName }) });
+    assert.equal(r.status, 200, r.body.toString());
+    return r.json() as { id: string; sourceFile: string };
+  };
+  /** PUT `bytes` to `via`, but only the first `cut` of them, then drop the connection (or kill the process). */
+  const partialPut = async (via: ClusterProcess, uploadId: string, bytes: Buffer, cut: number, then: () => Promise<void> | void) => {
+    const path = `/referencestore/${store}/upload/${uploadId}`;
+    const u = new URL(via.url!);
+    const headers = await signedStreamHeaders(via.url!, path, A, bytes.length);
+    const req = httpRequest({ host: u.hostname, port: u.port, method: "PUT", path, headers });
+    req.on("error", () => {});
+    await new Promise<void>((r) => req.write(bytes.subarray(0, cut), () => r()));
+    await until("the bytes arrived", async () => {
+      const [row] = await cluster.sql<{ bytes_received: string }>("SELECT bytes_received FROM uploads WHERE id = $1", [uploadId]);
+      return row && Number(row.bytes_received) > 0 ? true : undefined;
+    });
+    await then();
+    req.destroy();
+  };
+
+  test("the CLI imports a local file through one API process; the worker imports it; bytes equal, stored once", async () => {
+    const file = join(cluster.dir, "sars-cov-2.fa");
+    writeFileSync(file, genome("sars-cov-2.fa"));
+    const env = cleanEnv({ REFSTORE_ENDPOINT: api1.url, REFSTORE_ACCESS_KEY_ID: A.accessKeyId, REFSTORE_SECRET_ACCESS_KEY: A.secretAccessKey });
+    const r = await runCli(["import", store, file, "--wait"], env);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const refId = /sars-cov-2: reference ([0-9]{10})/.exec(r.stdout)![1];
+    assert.equal(worker.logged("source imported").filter((l) => l.referenceId === refId).length, 1, "the worker-only process imported it");
+    const got = await api2.client().send(new GetReferenceCommand({ referenceStoreId: store, id: refId, partNumber: 1 }));
+    assert.ok(Buffer.from(await got.payload!.transformToByteArray()).equals(genome("sars-cov-2.fa")));
+    // the staged object is the reference's SOURCE: one copy of the bytes, beside the index
+    const keys = (await blobKeys(cluster)).filter((k) => k.includes(`/stores/${store}/`));
+    // an ordinary job, listed like any other
+    const [listed] = (await api2.client().send(new ListReferenceImportJobsCommand({ referenceStoreId: store }))).importJobs!;
+    const job = await api2.client().send(new GetReferenceImportJobCommand({ referenceStoreId: store, id: listed.id! }));
+    const uploadId = /^s3:\/\/refstore-upload\/(\d{10})\/sars-cov-2\.fa$/.exec(job.sources![0].sourceFile!)![1];
+    assert.deepEqual(keys, [`${cluster.blobPrefix}/stores/${store}/references/${refId}/index.fai`, `${cluster.blobPrefix}/stores/${store}/uploads/${uploadId}`]);
+    assert.deepEqual(await cluster.sql("SELECT id FROM uploads"), []);
+  });
+
+  test("a connection dropped mid-body at one API process: FAILED with the count, nothing visible, nothing left in S3", async () => {
+    const bytes = genome("lambda.fa");
+    const upload = await createUpload(api1, "lambda.fa");
+    const { id } = await api2.client().send(
+      new StartReferenceImportJobCommand({ referenceStoreId: store, roleArn: ROLE, sources: [{ sourceFile: upload.sourceFile, name: "dropped" }] }),
+    );
+    await partialPut(api2, upload.id, bytes, 20_000, () => {});
+    const job = await until("job terminal", async () => {
+      const j = await api1.client().send(new GetReferenceImportJobCommand({ referenceStoreId: store, id: id! }));
+      return TERMINAL.includes(j.status!) ? j : undefined;
+    });
+    assert.equal(job.status, "FAILED");
+    assert.match(job.sources![0].statusMessage!, new RegExp(`^upload interrupted after \\d+ of ${bytes.length} bytes$`));
+    const refs = await api1.client().send(new ListReferencesCommand({ referenceStoreId: store, filter: { name: "dropped" } }));
+    assert.equal(refs.references!.length, 0);
+    await until("the upload discarded", async () => ((await cluster.sql("SELECT id FROM uploads WHERE id = $1", [upload.id])).length === 0 ? true : undefined));
+    assert.ok(!(await blobKeys(cluster)).some((k) => k.includes(`/uploads/${upload.id}`)), "nothing staged left");
+    const open = (await cluster.s3.client.send(new ListMultipartUploadsCommand({ Bucket: cluster.blobBucket }))).Uploads ?? [];
+    assert.deepEqual(open.filter((u) => u.Key!.includes(`/uploads/${upload.id}`)), [], "the staging upload was aborted");
+  });
+
+  test("the API process receiving an upload is killed: the held source fails once the upload timeout passes", async () => {
+    const bytes = genome("lambda.fa");
+    const doomed = await cluster.spawn("api-doomed", "api");
+    const upload = await createUpload(doomed, "lambda.fa");
+    const { id } = await api1.client().send(
+      new StartReferenceImportJobCommand({ referenceStoreId: store, roleArn: ROLE, sources: [{ sourceFile: upload.sourceFile, name: "orphaned" }] }),
+    );
+    await partialPut(doomed, upload.id, bytes, 20_000, () => doomed.kill("SIGKILL"));
+    const job = await until("job terminal", async () => {
+      const j = await api1.client().send(new GetReferenceImportJobCommand({ referenceStoreId: store, id: id! }));
+      return TERMINAL.includes(j.status!) ? j : undefined;
+    }, 30_000);
+    assert.equal(job.status, "FAILED");
+    assert.match(job.sources![0].statusMessage!, new RegExp(`^upload timed out: nothing for \\d+ s \\(\\d+ of ${bytes.length} bytes received\\)$`));
+    await until("the upload discarded", async () => ((await cluster.sql("SELECT id FROM uploads WHERE id = $1", [upload.id])).length === 0 ? true : undefined));
+    assert.deepEqual(problems([api1, api2, worker]), [], "no errors logged");
   });
 });

@@ -77,3 +77,21 @@ export async function signedSend(
 }
 
 export const sha256 = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+
+/**
+ * The signed headers of a PUT whose body the caller streams itself, as the CLI and the console
+ * send an upload: `x-amz-content-sha256: UNSIGNED-PAYLOAD`, Content-Length when given.
+ */
+export async function signedStreamHeaders(
+  baseUrl: string,
+  path: string,
+  cred: { accessKeyId: string; secretAccessKey: string },
+  contentLength?: number,
+): Promise<Record<string, string>> {
+  const url = new URL(baseUrl);
+  const signer = new SignatureV4({ service: "omics", region: "us-east-1", sha256: Sha256, credentials: cred, applyChecksum: false });
+  const headers: Record<string, string> = { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" };
+  if (contentLength !== undefined) headers["content-length"] = String(contentLength);
+  const signed = await signer.sign(new HttpRequest({ method: "PUT", protocol: "http:", hostname: url.hostname, port: Number(url.port), path, headers }));
+  return signed.headers as Record<string, string>;
+}

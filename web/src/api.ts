@@ -41,6 +41,20 @@ function signer(session: Session): SignatureV4 {
   });
 }
 
+/** The request to sign for `url` (its query, when given, as the signer wants it). */
+function toSign(method: string, url: URL, headers: Record<string, string>, query?: Record<string, string>, body?: string): HttpRequest {
+  return new HttpRequest({
+    method,
+    protocol: url.protocol,
+    hostname: url.hostname,
+    port: url.port ? Number(url.port) : undefined,
+    path: url.pathname,
+    query,
+    headers: { host: url.host, ...headers },
+    body,
+  });
+}
+
 /** An error as the API worded it: its type (x-amzn-ErrorType / the SDK's name) and message. */
 export class ApiError extends Error {
   constructor(
@@ -73,16 +87,7 @@ export async function signedJson<T>(session: Session, method: string, path: stri
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const query: Record<string, string> = {};
   url.searchParams.forEach((v, k) => (query[k] = v));
-  const request = new HttpRequest({
-    method,
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path: url.pathname,
-    query,
-    headers: { host: url.host, ...(payload !== undefined ? { "content-type": "application/json" } : {}) },
-    body: payload,
-  });
+  const request = toSign(method, url, payload !== undefined ? { "content-type": "application/json" } : {}, query, payload);
   const signed = await signer(session).sign(request);
   const headers = new Headers();
   for (const [k, v] of Object.entries(signed.headers)) if (k.toLowerCase() !== "host") headers.set(k, v);
@@ -111,15 +116,7 @@ function escapeUri(s: string): string {
 /** A presigned GET URL (like src/api/aws/sigv4.ts presignUrl): anyone holding it may fetch until it expires. */
 export async function presign(session: Session, path: string, query: Record<string, string>, expiresIn = 3600): Promise<string> {
   const url = new URL(path, location.origin);
-  const request = new HttpRequest({
-    method: "GET",
-    protocol: url.protocol,
-    hostname: url.hostname,
-    port: url.port ? Number(url.port) : undefined,
-    path: url.pathname,
-    query,
-    headers: { host: url.host, "x-amz-content-sha256": "UNSIGNED-PAYLOAD" },
-  });
+  const request = toSign("GET", url, { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" }, query);
   const out = await signer(session).presign(request, {
     expiresIn,
     unsignableHeaders: new Set(["x-amz-content-sha256"]),
@@ -148,3 +145,34 @@ export function cancelImportJob(session: Session, storeId: string, jobId: string
 
 export const JOB_STATUSES = ["SUBMITTED", "IN_PROGRESS", "CANCELLING", "CANCELLED", "FAILED", "COMPLETED", "COMPLETED_WITH_FAILURES"] as const;
 export const TERMINAL = new Set(["CANCELLED", "FAILED", "COMPLETED", "COMPLETED_WITH_FAILURES"]);
+
+/**
+ * PUT a File as the body of a signed request (the upload extension), streamed by the browser from
+ * disk: the signature covers `x-amz-content-sha256: UNSIGNED-PAYLOAD` instead of the bytes, so the
+ * file is never read here. XMLHttpRequest rather than fetch: only it reports upload progress.
+ */
+export async function uploadFile(session: Session, path: string, file: File, onProgress?: (sent: number, total: number) => void): Promise<unknown> {
+  const url = new URL(path, location.origin);
+  const request = toSign("PUT", url, { "x-amz-content-sha256": "UNSIGNED-PAYLOAD" });
+  const signed = await signer(session).sign(request);
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("PUT", url.href);
+    for (const [k, v] of Object.entries(signed.headers)) if (k.toLowerCase() !== "host") xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (e) => onProgress?.(e.loaded, file.size);
+    xhr.onerror = () => reject(new ApiError("NetworkError", `Uploading ${file.name}: the connection failed`));
+    xhr.onabort = () => reject(new ApiError("AbortError", `Uploading ${file.name}: aborted`));
+    xhr.onload = () => {
+      let json: { message?: string; Message?: string } | undefined;
+      try {
+        json = xhr.responseText ? JSON.parse(xhr.responseText) : {};
+      } catch {
+        json = undefined;
+      }
+      if (xhr.status >= 200 && xhr.status < 300) return resolve(json);
+      const type = xhr.getResponseHeader("x-amzn-errortype")?.split(":")[0] || `HTTP ${xhr.status}`;
+      reject(new ApiError(type, json?.message ?? json?.Message ?? xhr.responseText, xhr.status));
+    };
+    xhr.send(file);
+  });
+}

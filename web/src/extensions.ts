@@ -1,18 +1,26 @@
-// refstore's own features beyond the AWS API, one function each: upload (another branch is adding
-// its route) and the GA4GH identifiers and /files URLs of a reference.
+// refstore's own features beyond the AWS API, one function each: local-file upload, and the GA4GH
+// identifiers and /files URLs of a reference.
 
-import { signedJson } from "./api.js";
+import { signedJson, uploadFile } from "./api.js";
 import type { Session } from "./session.js";
 
 /**
- * HOOK (upload route, issue 11 / CLI branch): stream a local file to the server's upload
- * extension and return the `sourceFile` (an s3:// URI, as the CLI issue decides) to put in
- * StartReferenceImportJob — or start the job directly if the route does that. Until the route
- * exists the import form shows local files as unavailable (UPLOAD_AVAILABLE = false).
+ * Local files go through the server's upload extension (docs/api-decisions.md): ask for an upload,
+ * then PUT the File, streamed from disk by the browser (UNSIGNED-PAYLOAD; never read into memory).
+ * Answers the upload's `sourceFile` (an s3:// URI in the reserved bucket) for
+ * StartReferenceImportJob; `onProgress` hears the bytes sent so far.
  */
-export const UPLOAD_AVAILABLE = false;
-export async function uploadLocalFile(_session: Session, _storeId: string, file: File): Promise<string> {
-  throw new Error(`Uploading ${file.name}: this server has no upload route yet; put the file in a bucket and import its s3:// URI`);
+export const UPLOAD_AVAILABLE = true;
+export async function uploadLocalFile(
+  session: Session,
+  storeId: string,
+  file: File,
+  onProgress?: (sent: number, total: number) => void,
+): Promise<string> {
+  const path = `/referencestore/${encodeURIComponent(storeId)}/upload`;
+  const upload = await signedJson<{ id: string; sourceFile: string }>(session, "POST", path, { fileName: file.name, contentLength: file.size });
+  await uploadFile(session, `${path}/${encodeURIComponent(upload.id)}`, file, onProgress);
+  return upload.sourceFile;
 }
 
 export interface SequenceFacts {

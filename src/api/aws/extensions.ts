@@ -86,6 +86,9 @@ export function addExtensions(model: ServiceModel): void {
           bytesRead: { shape: "ImportProgressBytes" },
           bytesTotal: { shape: "ImportProgressBytes" },
           updateTime: { shape: "SyntheticTimestamp_date_time" },
+          // a local file's source (the upload extension): how far its upload has got
+          uploadStatus: { shape: "ReferenceUploadStatus" },
+          bytesUploaded: { shape: "ImportProgressBytes" },
         },
       },
       ReferenceImportSourceProgressList: { type: "list", member: { shape: "ReferenceImportSourceProgress" } },
@@ -157,6 +160,83 @@ export function addExtensions(model: ServiceModel): void {
     // the same URI labels as GetReferenceMetadata
     input: "GetReferenceMetadataRequest",
     output: "GetReferenceIdentifiersResponse",
+  });
+  // Local files: ask for an upload (its sourceFile goes into an ordinary StartReferenceImportJob),
+  // then PUT the bytes, streamed (UNSIGNED-PAYLOAD); GetReferenceUpload tells how far it got.
+  const uploadLabels = () => ({
+    referenceStoreId: { shape: "ReferenceStoreId", location: "uri" as const, locationName: "referenceStoreId" },
+    uploadId: { shape: "ReferenceUploadId", location: "uri" as const, locationName: "uploadId" },
+  });
+  extension(model, {
+    name: "CreateReferenceUpload",
+    method: "POST",
+    requestUri: "/referencestore/{referenceStoreId}/upload",
+    shapes: {
+      ReferenceUploadId: { type: "string", min: 10, max: 36, pattern: "[0-9]+" },
+      ReferenceUploadFileName: { type: "string", min: 1, max: 255 },
+      ReferenceUploadBytes: { type: "long", min: 0 },
+      ReferenceUploadMd5: { type: "string", min: 1, max: 64 },
+      ReferenceUploadStatus: { type: "string", enum: ["CREATED", "RECEIVING", "COMPLETE", "FAILED"] },
+      ReferenceUploadBody: { type: "blob", streaming: true },
+      CreateReferenceUploadRequest: {
+        type: "structure",
+        required: ["referenceStoreId", "fileName"],
+        members: {
+          referenceStoreId: { shape: "ReferenceStoreId", location: "uri", locationName: "referenceStoreId" },
+          fileName: { shape: "ReferenceUploadFileName" },
+          contentLength: { shape: "ReferenceUploadBytes" },
+        },
+      },
+      ReferenceUploadResponse: {
+        type: "structure",
+        required: ["id", "referenceStoreId", "sourceFile", "status", "bytesReceived", "creationTime", "updateTime"],
+        members: {
+          id: { shape: "ReferenceUploadId" },
+          referenceStoreId: { shape: "ReferenceStoreId" },
+          sourceFile: { shape: "S3Uri" },
+          status: { shape: "ReferenceUploadStatus" },
+          contentLength: { shape: "ReferenceUploadBytes" },
+          bytesReceived: { shape: "ReferenceUploadBytes" },
+          md5: { shape: "ReferenceUploadMd5" },
+          statusMessage: { shape: "JobStatusMessage" },
+          creationTime: { shape: "SyntheticTimestamp_date_time" },
+          updateTime: { shape: "SyntheticTimestamp_date_time" },
+        },
+      },
+    },
+    input: "CreateReferenceUploadRequest",
+    output: "ReferenceUploadResponse",
+  });
+  extension(model, {
+    name: "UploadReferenceFile",
+    method: "PUT",
+    requestUri: "/referencestore/{referenceStoreId}/upload/{uploadId}",
+    shapes: {
+      UploadReferenceFileRequest: {
+        type: "structure",
+        required: ["referenceStoreId", "uploadId", "contentLength"],
+        payload: "body",
+        members: {
+          ...uploadLabels(),
+          contentLength: { shape: "ReferenceUploadBytes", location: "header", locationName: "Content-Length" },
+          contentMd5: { shape: "ReferenceUploadMd5", location: "header", locationName: "Content-MD5" },
+          body: { shape: "ReferenceUploadBody" },
+        },
+      },
+    },
+    input: "UploadReferenceFileRequest",
+    output: "ReferenceUploadResponse",
+    moreErrors: ["ConflictException"],
+  });
+  extension(model, {
+    name: "GetReferenceUpload",
+    method: "GET",
+    requestUri: "/referencestore/{referenceStoreId}/upload/{uploadId}",
+    shapes: {
+      GetReferenceUploadRequest: { type: "structure", required: ["referenceStoreId", "uploadId"], members: uploadLabels() },
+    },
+    input: "GetReferenceUploadRequest",
+    output: "ReferenceUploadResponse",
     readonly: true,
   });
 }

@@ -2,6 +2,7 @@
 // place where the AWS wire and the domain meet: Date filters become epoch milliseconds, ARNs are
 // made and parsed, and GetReference's unmodelled headers are set.
 
+import type { Readable } from "node:stream";
 import type { Service } from "../../service/index.js";
 import type { Ga4ghAccess } from "../../config.js";
 import type { Caller } from "../../service/context.js";
@@ -18,6 +19,7 @@ import {
   referenceMetadataView,
   startedJobView,
   storeView,
+  uploadView,
 } from "./views.js";
 
 /** One request as a handler sees it. */
@@ -27,6 +29,8 @@ export interface AwsCall {
   region: string;
   /** headers/status beyond the model (GetReference) */
   extra: ResponseExtra;
+  /** the request body, unread, for the one operation that streams it (UploadReferenceFile) */
+  body?: Readable;
 }
 
 export type Handlers = { [Op in OperationName]: (call: AwsCall, input: Input<Op>) => Promise<Output<Op>> };
@@ -41,7 +45,7 @@ function listFilter<T extends object>(own: T, f: { createdAfter?: Date; createdB
 
 /** `ga4ghAccess`: how this process serves the GA4GH routes (GetReferenceIdentifiers tells). */
 export function awsHandlers(service: Service, ga4ghAccess: Ga4ghAccess): Handlers {
-  const { stores, importJobs, references, tags } = service;
+  const { stores, importJobs, references, tags, uploads } = service;
 
   /** A tag target from an ARN: only this server's own, in the caller's account and region. */
   const target = (call: AwsCall, arn: string) => {
@@ -84,8 +88,27 @@ export function awsHandlers(service: Service, ga4ghAccess: Ga4ghAccess): Handler
       return jobView(await importJobs.cancelImportJob(call.caller, input.referenceStoreId, input.id));
     },
     async GetReferenceImportJobProgress(call, input) {
-      const { job, progress } = await importJobs.getImportProgress(call.caller, input.referenceStoreId, input.id);
-      return jobProgressView(job, progress);
+      const { job, progress, uploads } = await importJobs.getImportProgress(call.caller, input.referenceStoreId, input.id);
+      return jobProgressView(job, progress, uploads);
+    },
+
+    async CreateReferenceUpload(call, input) {
+      const { referenceStoreId, fileName, contentLength } = input;
+      const { upload, sourceFile } = await uploads.createUpload(call.caller, referenceStoreId, { fileName, contentLength });
+      return uploadView(upload, sourceFile);
+    },
+    async UploadReferenceFile(call, input) {
+      if (!call.body) throw new Error("UploadReferenceFile needs the request stream");
+      const { upload, sourceFile } = await uploads.receiveUpload(call.caller, input.referenceStoreId, input.uploadId, {
+        contentLength: input.contentLength,
+        contentMd5: input.contentMd5,
+        stream: call.body,
+      });
+      return uploadView(upload, sourceFile);
+    },
+    async GetReferenceUpload(call, input) {
+      const { upload, sourceFile } = await uploads.getUpload(call.caller, input.referenceStoreId, input.uploadId);
+      return uploadView(upload, sourceFile);
     },
 
     async ListReferences(call, input) {

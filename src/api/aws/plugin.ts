@@ -32,6 +32,10 @@ export interface AwsApiOptions {
   ga4ghAccess?: Ga4ghAccess;
 }
 
+/** The one operation whose body is a stream: its route, in fastify's syntax. */
+const STREAMING_OPERATION = "UploadReferenceFile";
+const STREAMING_ROUTE = model.operations[STREAMING_OPERATION].http.requestUri.replace(/\{(\w+)\}/g, ":$1");
+
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as const;
 
 /** First path segments of the model's URI templates ("referencestore", "referencestores", "tags"). */
@@ -58,18 +62,23 @@ export const awsApi: FastifyPluginAsync<AwsApiOptions> = async (app, opts) => {
   // fastify's own errors (body too large, unreadable body) are the client's: serializeError words them
   app.setErrorHandler((err, _req, reply) => sendError(reply, err));
 
-  const handle = async (req: FastifyRequest, reply: FastifyReply) => {
+  /** `streaming`: the body is left unread for the handler (UploadReferenceFile), signed UNSIGNED-PAYLOAD */
+  const handler = (streaming: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     try {
       const rawUrl = req.raw.url ?? "/";
       const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-      const identity = await verifySigV4({ method: req.method, url: rawUrl, headers: req.headers }, body, opts.credentials, new Date());
+      const identity = await verifySigV4({ method: req.method, url: rawUrl, headers: req.headers }, body, opts.credentials, new Date(), {
+        unsignedPayload: streaming,
+      });
       req.info!.account = identity.accountId;
       const { operation, labels, rawQuery } = route(req.method, rawUrl);
       req.info!.operation = operation;
+      if ((operation === STREAMING_OPERATION) !== streaming) throw new AwsError("UnknownOperationException", `Operation ${operation} is not supported here`);
       const input = parseRequest(operation, labels, rawQuery, req.headers, body);
       const handler = handlers[operation as OperationName] as ((call: AwsCall, input: unknown) => Promise<object>) | undefined;
       if (!handler) throw new AwsError("UnknownOperationException", `Operation ${operation} is not supported`);
       const call: AwsCall = { caller: { accountId: identity.accountId }, region: opts.region, extra: {} };
+      if (streaming) call.body = req.raw;
       const output = await handler(call, input);
       const out = serializeOutput(operation, output, call.extra);
       reply.code(out.status).headers(out.headers);
@@ -80,6 +89,14 @@ export const awsApi: FastifyPluginAsync<AwsApiOptions> = async (app, opts) => {
     }
   };
 
+  const handle = handler(false);
+  // The upload's body is streamed to the blob store as it arrives, never buffered (nor held to
+  // the 1 MiB limit): its own route, in a context whose body parser leaves the stream unread.
+  await app.register(async (uploads) => {
+    uploads.removeAllContentTypeParsers();
+    uploads.addContentTypeParser("*", (_req, _payload, done) => done(null));
+    uploads.route({ method: "PUT", url: STREAMING_ROUTE, handler: handler(true) });
+  });
   for (const segment of ROOT_SEGMENTS) {
     app.route({ method: [...METHODS], url: `/${segment}`, handler: handle });
     app.route({ method: [...METHODS], url: `/${segment}/*`, handler: handle });

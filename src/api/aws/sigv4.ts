@@ -67,6 +67,11 @@ export interface VerifyOptions {
   service?: string;
   /** allowed clock skew in ms; default 15 minutes */
   maxSkewMs?: number;
+  /**
+   * The body is streamed and not given (the upload extension): the request must sign
+   * `x-amz-content-sha256: UNSIGNED-PAYLOAD` in its Authorization header (not presigned).
+   */
+  unsignedPayload?: boolean;
 }
 
 const ALGORITHM = "AWS4-HMAC-SHA256";
@@ -258,6 +263,7 @@ export async function verifySigV4(
   if (auth === undefined || auth.trim() === "") {
     const params = new URLSearchParams(rawQuery);
     if (params.has("X-Amz-Algorithm") || params.has("X-Amz-Signature") || params.has("X-Amz-Credential")) {
+      if (options.unsignedPayload) fail("IncompleteSignatureException", "this operation takes an Authorization header, not a presigned URL");
       return verifyPresigned(req, path, params, body, lookup, now, service, maxSkewMs);
     }
     fail("MissingAuthenticationTokenException", "Missing Authentication Token");
@@ -301,7 +307,10 @@ export async function verifySigV4(
 
   // the signer trusts a present x-amz-content-sha256: check it against the body ourselves
   const claimed = headerValue(req.headers, SHA256_HEADER);
-  if (claimed !== undefined && claimed !== sha256Hex(body)) {
+  if (options.unsignedPayload) {
+    if (claimed !== UNSIGNED_PAYLOAD || !signed.includes(SHA256_HEADER))
+      fail("InvalidSignatureException", `this operation streams its body: sign the header '${SHA256_HEADER}: ${UNSIGNED_PAYLOAD}'`);
+  } else if (claimed !== undefined && claimed !== sha256Hex(body)) {
     fail("InvalidSignatureException", "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
 

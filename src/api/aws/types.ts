@@ -53,6 +53,12 @@ export interface Operations {
   GetReferenceImportJobProgress: [Sdk.GetReferenceImportJobRequest, ImportJobProgress];
   /** refstore extension: a reference's GA4GH identifiers (same input members as GetReferenceMetadata) */
   GetReferenceIdentifiers: [Sdk.GetReferenceMetadataRequest, ReferenceIdentifiersOutput];
+  /** refstore extension (local files): ask for an upload */
+  CreateReferenceUpload: [{ referenceStoreId: string | undefined; fileName: string | undefined; contentLength?: number }, ReferenceUpload];
+  /** refstore extension: the upload's bytes, streamed (the body is AwsCall.body, not a member) */
+  UploadReferenceFile: [{ referenceStoreId: string | undefined; uploadId: string | undefined; contentLength: number | undefined; contentMd5?: string }, ReferenceUpload];
+  /** refstore extension: an upload as it stands */
+  GetReferenceUpload: [{ referenceStoreId: string | undefined; uploadId: string | undefined }, ReferenceUpload];
 }
 
 export interface ReferenceIdentifiersOutput {
@@ -66,6 +72,21 @@ export interface ReferenceIdentifiersOutput {
   paths?: { seqcol: string; source: string; index: string; gzi?: string; dict: string };
 }
 
+export type ReferenceUploadStatus = "CREATED" | "RECEIVING" | "COMPLETE" | "FAILED";
+
+export interface ReferenceUpload {
+  id: string;
+  referenceStoreId: string;
+  sourceFile: string;
+  status: ReferenceUploadStatus;
+  contentLength?: number;
+  bytesReceived: number;
+  md5?: string;
+  statusMessage?: string;
+  creationTime: Date;
+  updateTime: Date;
+}
+
 export interface ImportJobProgress {
   id: string;
   referenceStoreId: string;
@@ -77,6 +98,8 @@ export interface ImportJobProgress {
     bytesRead: number;
     bytesTotal?: number;
     updateTime?: Date;
+    uploadStatus?: ReferenceUploadStatus;
+    bytesUploaded?: number;
   }[];
 }
 

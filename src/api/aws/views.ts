@@ -1,7 +1,7 @@
 // The domain's records as the AWS outputs show them: ARNs, the model's member names, and only
 // the members the model has (the serialiser drops anything else, but views state it first).
 
-import type { JobRecord, JobSummary, ReferenceRecord, SourceProgress, StoreRecord } from "../../catalog/types.js";
+import type { JobRecord, JobSummary, ReferenceRecord, SourceProgress, StoreRecord, UploadRecord } from "../../catalog/types.js";
 import type { Ga4ghAccess } from "../../config.js";
 import type { PartGeometry, ReferenceIdentifiers } from "../../service/references.js";
 import { ga4ghPaths, refgetPath } from "../ga4gh-paths.js";
@@ -52,7 +52,11 @@ export function jobView(j: JobRecord): JobView {
 }
 
 /** GetReferenceImportJobProgress (extension): each source's bytes read, from its worker's last record. */
-export function jobProgressView(j: JobRecord, progress: SourceProgress[]): Output<"GetReferenceImportJobProgress"> {
+export function jobProgressView(
+  j: JobRecord,
+  progress: SourceProgress[],
+  uploads: Map<number, UploadRecord> = new Map(),
+): Output<"GetReferenceImportJobProgress"> {
   const byIndex = new Map(progress.map((p) => [p.index, p]));
   return {
     id: j.id,
@@ -60,13 +64,15 @@ export function jobProgressView(j: JobRecord, progress: SourceProgress[]): Outpu
     status: j.status,
     sources: j.sources.map((s) => {
       const p = byIndex.get(s.index);
+      const u = uploads.get(s.index);
       return {
         sourceFile: s.sourceFile,
         name: s.name,
         status: s.status,
         bytesRead: p?.bytesRead ?? 0,
-        bytesTotal: p?.bytesTotal,
+        bytesTotal: p?.bytesTotal ?? u?.contentLength,
         updateTime: p?.updateTime,
+        ...(u && { uploadStatus: u.status, bytesUploaded: u.bytesReceived }),
       };
     }),
   };
@@ -128,5 +134,21 @@ export function referenceIdentifiersView(x: ReferenceIdentifiers, access: Ga4ghA
     })),
     ga4ghAccess: access,
     paths: served ? ga4ghPaths(r, x.seqcolDigest) : undefined,
+  };
+}
+
+/** An upload of the upload extension. */
+export function uploadView(u: UploadRecord, sourceFile: string): Output<"GetReferenceUpload"> {
+  return {
+    id: u.id,
+    referenceStoreId: u.storeId,
+    sourceFile,
+    status: u.status,
+    contentLength: u.contentLength,
+    bytesReceived: u.bytesReceived,
+    md5: u.md5,
+    statusMessage: u.statusMessage,
+    creationTime: u.creationTime,
+    updateTime: u.updateTime,
   };
 }

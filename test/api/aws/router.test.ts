@@ -20,14 +20,15 @@ function rejects(fn: () => unknown, code: string, re?: RegExp): AwsError {
 
 const enc = encodeURIComponent;
 
-test("model: 14 AWS operations + the cancel, progress and identifiers extensions", () => {
+test("model: 14 AWS operations + the cancel, progress, identifiers and upload extensions", () => {
   assert.equal(awsOperationNames.length, 14);
-  assert.equal(operationNames.length, 17);
+  assert.equal(operationNames.length, 20);
   assert.ok(operationNames.includes("CancelReferenceImportJob"));
   assert.equal(getOperation("CancelReferenceImportJob").output?.shape, "GetReferenceImportJobResponse");
   assert.equal(getOperation("GetReferenceImportJobProgress").http.requestUri, "/referencestore/{referenceStoreId}/importjob/{id}/progress");
   assert.equal(getOperation("GetReferenceIdentifiers").http.requestUri, "/referencestore/{referenceStoreId}/reference/{id}/identifiers");
-  assert.equal(routeTable.length, 17);
+  assert.equal(getOperation("UploadReferenceFile").http.method, "PUT");
+  assert.equal(routeTable.length, 20);
 });
 
 test("route table comes from the model's requestUri templates", () => {
@@ -57,6 +58,9 @@ const CASES: [string, string, string, Record<string, string>][] = [
   ["POST", "/referencestore/1234567890/importjob/2222222222/cancel", "CancelReferenceImportJob", { referenceStoreId: "1234567890", id: "2222222222" }],
   ["GET", "/referencestore/1234567890/importjob/2222222222/progress", "GetReferenceImportJobProgress", { referenceStoreId: "1234567890", id: "2222222222" }],
   ["GET", "/referencestore/1234567890/reference/1111111111/identifiers", "GetReferenceIdentifiers", { referenceStoreId: "1234567890", id: "1111111111" }],
+  ["POST", "/referencestore/1234567890/upload", "CreateReferenceUpload", { referenceStoreId: "1234567890" }],
+  ["PUT", "/referencestore/1234567890/upload/3333333333", "UploadReferenceFile", { referenceStoreId: "1234567890", uploadId: "3333333333" }],
+  ["GET", "/referencestore/1234567890/upload/3333333333", "GetReferenceUpload", { referenceStoreId: "1234567890", uploadId: "3333333333" }],
 ];
 
 test("every operation routes by method + raw path, labels decoded", () => {

@@ -11,14 +11,18 @@ interface SourceRow {
   key: number;
   kind: "s3" | "file";
   sourceFile: string;
-  file?: File;
+  /** local files: each becomes a source of its own */
+  files: File[];
   name: string;
   description: string;
   tags: string;
 }
 
 let nextKey = 1;
-const emptyRow = (): SourceRow => ({ key: nextKey++, kind: "s3", sourceFile: "", name: "", description: "", tags: "" });
+const emptyRow = (): SourceRow => ({ key: nextKey++, kind: "s3", sourceFile: "", files: [], name: "", description: "", tags: "" });
+
+/** How far each local file's upload has got, by file name (shown under the form while it runs). */
+type Uploads = { name: string; sent: number; total: number; done: boolean }[];
 
 /** "genomes/GRCh38.fa.gz" → "GRCh38" */
 export function nameFromPath(p: string): string {
@@ -44,6 +48,7 @@ export function StartImport({ session, storeId }: { session: Session; storeId: s
   const [roleArn, setRoleArn] = useState("");
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [uploads, setUploads] = useState<Uploads>([]);
 
   // a plausible role in the store's account (refstore reads no role; AWS requires one)
   useEffect(() => {
@@ -62,22 +67,37 @@ export function StartImport({ session, storeId }: { session: Session; storeId: s
     e.preventDefault();
     setBusy(true);
     setError(null);
+    setUploads([]);
     try {
       const sources: StartReferenceImportJobSourceItem[] = [];
+      // every file's upload is listed first, so that the bars show what is still to come
+      const files = rows.flatMap((r) => (r.kind === "file" ? r.files : []));
+      let board: Uploads = files.map((f) => ({ name: f.name, sent: 0, total: f.size, done: false }));
+      const tick = (i: number, patch: Partial<Uploads[number]>) => {
+        board = board.map((u, j) => (j === i ? { ...u, ...patch } : u));
+        setUploads(board);
+      };
+      setUploads(board);
+      let fileIndex = 0;
       for (const [i, r] of rows.entries()) {
         const what = `Source ${i + 1}`;
-        let sourceFile = r.sourceFile.trim();
-        if (r.kind === "file") {
-          if (!r.file) throw new Error(`${what}: choose a file`);
-          sourceFile = await uploadLocalFile(session, storeId, r.file);
-        }
         const tags = parseTags(r.tags, `${what} tags`);
-        sources.push({
+        const item = (sourceFile: string, fallbackName: string) => ({
           sourceFile,
-          name: r.name.trim() || nameFromPath(sourceFile),
+          // one name for several files would repeat: each file is named after itself then
+          name: (r.kind === "file" && r.files.length > 1 ? "" : r.name.trim()) || nameFromPath(fallbackName),
           ...(r.description.trim() ? { description: r.description.trim() } : {}),
           ...(tags ? { tags } : {}),
         });
+        if (r.kind === "file") {
+          if (r.files.length === 0) throw new Error(`${what}: choose a file`);
+          for (const file of r.files) {
+            const n = fileIndex++;
+            const sourceFile = await uploadLocalFile(session, storeId, file, (sent, total) => tick(n, { sent, total }));
+            tick(n, { sent: file.size, done: true });
+            sources.push(item(sourceFile, file.name));
+          }
+        } else sources.push(item(r.sourceFile.trim(), r.sourceFile.trim()));
       }
       const out = await omics(session).send(new StartReferenceImportJobCommand({ referenceStoreId: storeId, roleArn: roleArn.trim(), sources }));
       navigate(href(["stores", storeId, "jobs", out.id!]));
@@ -110,7 +130,7 @@ export function StartImport({ session, storeId }: { session: Session; storeId: s
                   checked={r.kind === "file"}
                   onChange={() => update(r.key, { kind: "file" })}
                 />{" "}
-                Local file{UPLOAD_AVAILABLE ? "" : " (needs the server's upload route, not in this version)"}
+                Local files{UPLOAD_AVAILABLE ? "" : " (needs the server's upload route, not in this version)"}
               </label>
             </div>
             {r.kind === "s3" ? (
@@ -126,14 +146,20 @@ export function StartImport({ session, storeId }: { session: Session; storeId: s
               </>
             ) : (
               <>
-                <label for={`file-${r.key}`}>File</label>
-                <input id={`file-${r.key}`} type="file" required onChange={(e) => update(r.key, { file: e.currentTarget.files?.[0] })} />
+                <label for={`file-${r.key}`}>Files (each is imported as a reference of its own)</label>
+                <input
+                  id={`file-${r.key}`}
+                  type="file"
+                  multiple
+                  required
+                  onChange={(e) => update(r.key, { files: [...(e.currentTarget.files ?? [])] })}
+                />
               </>
             )}
             <label for={`name-${r.key}`}>Reference name</label>
             <input
               id={`name-${r.key}`}
-              placeholder={nameFromPath(r.kind === "file" ? (r.file?.name ?? "") : r.sourceFile) || "from the file name"}
+              placeholder={nameFromPath(r.kind === "file" ? (r.files[0]?.name ?? "") : r.sourceFile) || "from the file name"}
               value={r.name}
               onInput={(e) => update(r.key, { name: e.currentTarget.value })}
             />
@@ -153,9 +179,22 @@ export function StartImport({ session, storeId }: { session: Session; storeId: s
             Add another source
           </button>
         </p>
+        {uploads.length > 0 ? (
+          <ul class="uploads" aria-label="Uploads">
+            {uploads.map((u, i) => (
+              <li key={i} data-upload={u.name}>
+                <label>
+                  {u.name}{" "}
+                  <progress max={Math.max(1, u.total)} value={u.sent} aria-label={`Upload of ${u.name}`} />{" "}
+                  {u.done ? "uploaded" : `${Math.floor((u.sent / Math.max(1, u.total)) * 100)}%`}
+                </label>
+              </li>
+            ))}
+          </ul>
+        ) : null}
         <ErrorBox error={error} label="Starting the import failed" />
         <button type="submit" disabled={busy}>
-          {busy ? "Starting…" : `Start import (${rows.length} source${rows.length === 1 ? "" : "s"})`}
+          {busy ? (uploads.some((u) => !u.done) ? "Uploading…" : "Starting…") : `Start import (${rows.length} source${rows.length === 1 ? "" : "s"})`}
         </button>
       </form>
     </main>
