@@ -35,7 +35,7 @@ test("a writer-less pipe fails after the idle timeout; a cancel ends its read at
       (async () => {
         for await (const _ of stream);
       })(),
-      (e: Error) => e instanceof SourceError && e.message === "s3://mnt/silent.fa: read failed (ETIMEDOUT)",
+      (e: Error) => e instanceof SourceError && e.message === "read failed (ETIMEDOUT)",
     );
 
     const controller = new AbortController();
@@ -47,7 +47,7 @@ test("a writer-less pipe fails after the idle timeout; a cancel ends its read at
     await assert.rejects(reading, (e: Error) => e.name === "AbortError");
 
     for (const uri of ["s3://mnt/x/", "s3://mnt/./x", "s3://mnt/a//x"])
-      await assert.rejects(reader.open(uri), (e: Error) => e instanceof SourceError && e.message === `${uri}: no such object`, uri);
+      await assert.rejects(reader.open(uri), (e: Error) => e instanceof SourceError && e.message === "no such object", uri);
     const ok = await reader.open("s3://mnt/x");
     const chunks: Buffer[] = [];
     for await (const c of ok.stream) chunks.push(c as Buffer);
