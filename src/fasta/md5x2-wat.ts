@@ -93,11 +93,13 @@ function kernel(name: string, streams: { p: string; ptr: string }[], fixedStates
  * Lanes of `v` (already & 0xdf: upper case) that are not an IUPAC nucleotide code, as 0xff. A
  * byte is looked up by its two nibbles, each in a 16-lane table (one swizzle each): the low
  * nibble's entry has bit 0 when 0x4n is a code and bit 1 when 0x5n is, the high nibble's entry is
- * 1 for 4, 2 for 5, 0 otherwise; a code is a byte whose two entries share a bit. Two swizzles,
- * a shift and three bitwise ops for 16 bytes where the A-Z range check took two.
+ * 1 for 4, 2 for 5, 0 otherwise; a code is a byte whose two entries share a bit. Six SIMD ops
+ * per 16 bytes (mask, shift, two swizzles, and, compare) where the A-Z range check took two;
+ * the MD5s, not this loop, bound the engine (docs/performance.md has the A/B).
  */
 function notNucleotide(v: string): string {
-  const lo = Array.from({ length: 16 }, (_, n) => (NUCLEOTIDE_CODES.includes(String.fromCharCode(0x40 + n)) ? 1 : 0) | (NUCLEOTIDE_CODES.includes(String.fromCharCode(0x50 + n)) ? 2 : 0));
+  const code = (c: number) => NUCLEOTIDE_CODES.includes(String.fromCharCode(c));
+  const lo = Array.from({ length: 16 }, (_, n) => (code(0x40 + n) ? 1 : 0) | (code(0x50 + n) ? 2 : 0));
   const hi = Array.from({ length: 16 }, (_, n) => (n === 4 ? 1 : n === 5 ? 2 : 0));
   const table = (t: number[]) => `(v128.const i8x16 ${t.join(" ")})`;
   return `(i8x16.eq (v128.and (i8x16.swizzle ${table(lo)} (v128.and ${v} (i8x16.splat (i32.const 15))))
@@ -107,8 +109,8 @@ function notNucleotide(v: string): string {
 /**
  * lines(q, o, lb, lw, max, crlf) -> r: the scanner's fast path (scanner.ts fastRun). Lines of
  * lb bases and lw bytes start at q; while a line ends where the record's geometry predicts (LF,
- * CR LF when crlf) and holds only IUPAC nucleotide codes (either case), its bases are upper-cased into o (o += lb), up to max
- * lines; returns how many were taken. 16 bytes at a time (SIMD): a line's last vector is masked
+ * CR LF when crlf) and holds only IUPAC nucleotide codes (either case), its bases are upper-cased
+ * into o (o += lb), up to max lines; returns how many were taken. 16 bytes at a time (SIMD): a line's last vector is masked
  * to its bases; loads may read up to 15 bytes past a line, stores write up to 15 bytes past the
  * normalised bytes (the callers leave that slack). In JavaScript this was one copyWithin call
  * per line plus a 4-bytes-at-a-time pass: the scanner's largest cost.

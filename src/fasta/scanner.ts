@@ -7,13 +7,14 @@
 // place (scanAt: plain files, where the source bytes are already in that memory for the file
 // MD5), or copied into the work area first (scan: decompressed text). Sequence bytes are moved
 // into the current normalisation area with copyWithin (no allocation per line), then validated
-// (IUPAC nucleotide codes only) and upper-cased through one 256-byte table. The caller hands the area over and gives the scanner a
-// new one (setNorm) whenever it holds FLUSH_AT bytes or more, between pieces.
+// (IUPAC nucleotide codes only) and upper-cased through one 256-byte table. The caller hands the
+// area over and gives the scanner a new one (setNorm) whenever it holds FLUSH_AT bytes or more,
+// between pieces.
 //
 // Fast path: inside a record whose line geometry is known, the next line's terminator is
-// predicted (LINEWIDTH bytes ahead) instead of searched; any surprise (a byte that is not a nucleotide code, a newline
-// where a base should be) sends that line through the exact slow path, which gives the right
-// answer or the right error.
+// predicted (LINEWIDTH bytes ahead) instead of searched; any surprise (a byte that is not a
+// nucleotide code, a newline where a base should be) sends that line through the exact slow
+// path, which gives the right answer or the right error.
 
 import { err, isBinaryByte, MAX_NAME_LENGTH, MAX_SEQUENCE_LENGTH, SAM_NAME, showBytes, UPPER_NUCLEOTIDE } from "./rules.js";
 
