@@ -14,7 +14,6 @@ const fstatFd = (fd: number) =>
 import { isAbsolute, relative, resolve } from "node:path";
 import { GetObjectCommand, S3Client, type S3ClientConfig } from "@aws-sdk/client-s3";
 import type { BlobLocation } from "../config.js";
-import { MAX_MESSAGE_LENGTH } from "../fasta/types.js";
 import { DiskBlobStore } from "./disk.js";
 import { isTransient } from "./faults.js";
 import { S3BlobStore, guardBody, s3ErrorCode, s3HttpStatus, toReadable, type S3BlobStoreOptions } from "./s3.js";
@@ -103,37 +102,10 @@ function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
   return { bucket: m[1], key: m[2] };
 }
 
-/** Cut `s` to at most `max` UTF-16 units by replacing its middle with "…" (no split surrogates). */
-export function truncateMiddle(s: string, max: number): string {
-  if (s.length <= max) return s;
-  if (max <= 1) return "…".slice(0, max);
-  const keep = max - 1;
-  let headLen = Math.ceil(keep / 2);
-  let tailLen = keep - headLen;
-  const isHigh = (c: number) => c >= 0xd800 && c <= 0xdbff;
-  const isLow = (c: number) => c >= 0xdc00 && c <= 0xdfff;
-  if (headLen > 0 && isHigh(s.charCodeAt(headLen - 1))) headLen--;
-  if (tailLen > 0 && isLow(s.charCodeAt(s.length - tailLen))) tailLen--;
-  return s.slice(0, headLen) + "…" + (tailLen > 0 ? s.slice(s.length - tailLen) : "");
-}
-
-/**
- * "s3://bucket/key: reason", at most 127 characters: the key (or, if even that is not enough,
- * the whole URI) is shortened in the middle.
- */
-export function sourceMessage(uri: string, reason: string): string {
-  const suffix = `: ${reason}`;
-  const full = uri + suffix;
-  if (full.length <= MAX_MESSAGE_LENGTH) return full;
-  const room = MAX_MESSAGE_LENGTH - suffix.length;
-  const parsed = parseS3Uri(uri);
-  if (parsed) {
-    const head = `s3://${parsed.bucket}/`;
-    if (room - head.length >= 9) return head + truncateMiddle(parsed.key, room - head.length) + suffix;
-  }
-  if (room >= 9) return truncateMiddle(uri, room) + suffix;
-  return truncateMiddle(full, MAX_MESSAGE_LENGTH);
-}
+// A source's statusMessage says what went wrong and where inside the source (FASTA messages:
+// "line N, column C: ..."), never which source: the item it belongs to names its sourceFile, and
+// the 127 characters are kept for the cause. One style for the reader's, the engine's and the
+// blob store's messages.
 
 function errCode(err: unknown): string | undefined {
   if (typeof err !== "object" || err === null) return undefined;
@@ -233,16 +205,16 @@ export class S3SourceReader implements SourceReader {
 
   async open(uri: string, opts: { roleArn?: string; signal?: AbortSignal } = {}): Promise<{ size?: number; stream: Readable }> {
     const parsed = parseS3Uri(uri);
-    if (!parsed) throw new SourceError(sourceMessage(uri, "not an s3://bucket/key URI"));
+    if (!parsed) throw new SourceError("not an s3://bucket/key URI");
     opts.signal?.throwIfAborted();
     const dir = this.mounts.get(parsed.bucket);
-    if (dir !== undefined) return this.openMounted(uri, dir, parsed.key, opts.signal);
-    return this.openS3(uri, parsed.bucket, parsed.key, opts.signal);
+    if (dir !== undefined) return this.openMounted(dir, parsed.key, opts.signal);
+    return this.openS3(parsed.bucket, parsed.key, opts.signal);
   }
 
-  private async openMounted(uri: string, dir: string, key: string, signal?: AbortSignal) {
-    const outside = () => new SourceError(sourceMessage(uri, "key is outside the bucket mount"));
-    const missing = () => new SourceError(sourceMessage(uri, "no such object"));
+  private async openMounted(dir: string, key: string, signal?: AbortSignal) {
+    const outside = () => new SourceError("key is outside the bucket mount");
+    const missing = () => new SourceError("no such object");
     if (key.includes("\0") || key.startsWith("/") || key.split("/").some((s) => s === "..")) throw outside();
     // S3 keys are exact: "x/" (or "a//b", "a/./b") is not the file "x" (or "a/b"), which path
     // resolution would make of it. No file has such a name, so there is no such object.
@@ -274,7 +246,7 @@ export class S3SourceReader implements SourceReader {
       fd = await openFd(real, fsc.O_RDONLY | fsc.O_NONBLOCK);
     } catch (err) {
       const c = errCode(err);
-      if (c === "EACCES" || c === "EPERM") throw new SourceError(sourceMessage(uri, "access denied"));
+      if (c === "EACCES" || c === "EPERM") throw new SourceError("access denied");
       throw missing();
     }
     let size: number | undefined;
@@ -299,18 +271,18 @@ export class S3SourceReader implements SourceReader {
       idleTimeoutMs: fifo ? this.idleTimeoutMs : undefined,
       signal,
       mapError: (e) =>
-        isAbort(e, signal) ? e : new SourceError(sourceMessage(uri, `read failed (${errCode(e) ?? e.message})`)),
+        isAbort(e, signal) ? e : new SourceError(`read failed (${errCode(e) ?? e.message})`),
     });
     return { size, stream };
   }
 
-  private async openS3(uri: string, bucket: string, key: string, signal?: AbortSignal) {
+  private async openS3(bucket: string, key: string, signal?: AbortSignal) {
     let res;
     try {
       res = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }), { abortSignal: signal });
     } catch (err) {
       if (isAbort(err, signal)) throw err;
-      throw Object.assign(new SourceError(sourceMessage(uri, s3ErrorReason(err))), { cause: err, transient: isTransient(err) });
+      throw Object.assign(new SourceError(s3ErrorReason(err)), { cause: err, transient: isTransient(err) });
     }
     const size = res.ContentLength;
     const stream = guardBody(toReadable(res.Body), {
@@ -326,7 +298,7 @@ export class S3SourceReader implements SourceReader {
             : code === "ETIMEDOUT"
               ? "read stalled (ETIMEDOUT)"
               : `connection lost while reading (${code})`;
-        return Object.assign(new SourceError(sourceMessage(uri, reason)), { cause: e, transient: true });
+        return Object.assign(new SourceError(reason), { cause: e, transient: true });
       },
     });
     return { size, stream };

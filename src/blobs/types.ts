@@ -62,7 +62,7 @@ export class BlobNotFound extends Error {
 export interface SourceReader {
   /**
    * Open the object. Rejects with SourceError (a short, user-facing message such as
-   * "s3://b/k: no such object") if it cannot be read.
+   * "no such object": the cause only, the source item names the URI) if it cannot be read.
    */
   open(uri: string, opts?: { roleArn?: string; signal?: AbortSignal }): Promise<{ size?: number; stream: Readable }>;
 }

@@ -12,6 +12,8 @@
 // Memory is imported (shared: the main thread and the hashing thread use one memory). A state is
 // 4 little-endian words; blocks are read from any offset.
 
+import { NUCLEOTIDE_CODES } from "./rules.js";
+
 const S = [7, 12, 17, 22, 5, 9, 14, 20, 4, 11, 16, 23, 6, 10, 15, 21];
 
 /** K[i] = floor(|sin(i + 1)| * 2^32): exact in double precision for all 64 (RFC 1321's table). */
@@ -88,41 +90,54 @@ function kernel(name: string, streams: { p: string; ptr: string }[], fixedStates
 }
 
 /**
+ * Lanes of `v` (already & 0xdf: upper case) that are an IUPAC nucleotide code, as 0xff (others
+ * 0). The codes lie in 0x41..0x59: `v - 0x41` indexes a 16-lane table for A..P and `v - 0x51`
+ * one for Q..Y, each with one swizzle, which gives 0 for an index of 16 or more (every other
+ * byte, the wrapped-around ones below 0x41 included). Five SIMD ops per 16 bytes (two
+ * subtractions, two swizzles, an or; a first form, by nibbles, also needed a byte shift, which
+ * x64 lacks, and cost 5-8% of the engine's CPU) where the A-Z range check took two.
+ */
+function nucleotideLanes(v: string): string {
+  const code = (c: number) => NUCLEOTIDE_CODES.includes(String.fromCharCode(c));
+  const table = (from: number) => `(v128.const i8x16 ${Array.from({ length: 16 }, (_, n) => (code(from + n) ? 0xff : 0)).join(" ")})`;
+  return `(v128.or (i8x16.swizzle ${table(0x41)} (i8x16.sub ${v} (i8x16.splat (i32.const 0x41))))
+          (i8x16.swizzle ${table(0x51)} (i8x16.sub ${v} (i8x16.splat (i32.const 0x51)))))`;
+}
+
+/**
  * lines(q, o, lb, lw, max, crlf) -> r: the scanner's fast path (scanner.ts fastRun). Lines of
  * lb bases and lw bytes start at q; while a line ends where the record's geometry predicts (LF,
- * CR LF when crlf) and holds only letters, its bases are upper-cased into o (o += lb), up to max
- * lines; returns how many were taken. 16 bytes at a time (SIMD): a line's last vector is masked
- * to its bases; loads may read up to 15 bytes past a line, stores write up to 15 bytes past the
+ * CR LF when crlf) and holds only IUPAC nucleotide codes (either case), its bases are upper-cased
+ * into o (o += lb), up to max lines; returns how many were taken. 16 bytes at a time (SIMD): a
+ * line's last vector is masked to its bases; loads may read up to 15 bytes past a line, stores write up to 15 bytes past the
  * normalised bytes (the callers leave that slack). In JavaScript this was one copyWithin call
  * per line plus a 4-bytes-at-a-time pass: the scanner's largest cost.
  */
-const LINES = `(func $lines (export "lines") (param $q i32) (param $o i32) (param $lb i32) (param $lw i32) (param $max i32) (param $crlf i32) (result i32)
-  (local $r i32) (local $k i32) (local $full i32) (local $v v128) (local $bad v128) (local $mask v128)
+const LINES = () => `(func $lines (export "lines") (param $q i32) (param $o i32) (param $lb i32) (param $lw i32) (param $max i32) (param $crlf i32) (result i32)
+  (local $r i32) (local $k i32) (local $full i32) (local $v v128) (local $good v128) (local $pad v128)
   (local.set $full (i32.and (local.get $lb) (i32.const -16)))
-  ;; lanes below lb mod 16 of the last vector
-  (local.set $mask (i8x16.gt_u (i8x16.splat (i32.and (local.get $lb) (i32.const 15)))
-    (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)))
+  ;; lanes at or past lb mod 16 of the last vector (not bases: they pass)
+  (local.set $pad (v128.not (i8x16.gt_u (i8x16.splat (i32.and (local.get $lb) (i32.const 15)))
+    (v128.const i8x16 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15))))
   (block $out (loop $line
     (br_if $out (i32.ge_u (local.get $r) (local.get $max)))
     (br_if $out (i32.ne (i32.load8_u (i32.sub (i32.add (local.get $q) (local.get $lw)) (i32.const 1))) (i32.const 10)))
     (if (local.get $crlf) (then
       (br_if $out (i32.ne (i32.load8_u (i32.sub (i32.add (local.get $q) (local.get $lw)) (i32.const 2))) (i32.const 13)))))
-    (local.set $bad (v128.const i64x2 0 0))
+    (local.set $good (v128.const i64x2 -1 -1))
     (local.set $k (i32.const 0))
     (block $vend (loop $vec
       (br_if $vend (i32.ge_u (local.get $k) (local.get $full)))
       (local.set $v (v128.and (v128.load align=1 (i32.add (local.get $q) (local.get $k))) (v128.const i8x16 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf)))
-      (local.set $bad (v128.or (local.get $bad)
-        (i8x16.gt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x41))) (i8x16.splat (i32.const 25)))))
+      (local.set $good (v128.and (local.get $good) ${nucleotideLanes("(local.get $v)")}))
       (v128.store align=1 (i32.add (local.get $o) (local.get $k)) (local.get $v))
       (local.set $k (i32.add (local.get $k) (i32.const 16)))
       (br $vec)))
     (if (i32.and (local.get $lb) (i32.const 15)) (then
       (local.set $v (v128.and (v128.load align=1 (i32.add (local.get $q) (local.get $k))) (v128.const i8x16 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf 0xdf)))
-      (local.set $bad (v128.or (local.get $bad) (v128.and (local.get $mask)
-        (i8x16.gt_u (i8x16.sub (local.get $v) (i8x16.splat (i32.const 0x41))) (i8x16.splat (i32.const 25))))))
+      (local.set $good (v128.and (local.get $good) (v128.or (local.get $pad) ${nucleotideLanes("(local.get $v)")})))
       (v128.store align=1 (i32.add (local.get $o) (local.get $k)) (local.get $v))))
-    (br_if $out (v128.any_true (local.get $bad)))
+    (br_if $out (i32.eqz (i8x16.all_true (local.get $good))))
     (local.set $q (i32.add (local.get $q) (local.get $lw)))
     (local.set $o (i32.add (local.get $o) (local.get $lb)))
     (local.set $r (i32.add (local.get $r) (i32.const 1)))
@@ -145,7 +160,7 @@ export function md5x2Wat(): string {
     ),
     ";; x1(state, blocks, n): n 64-byte blocks of one stream",
     kernel("x1", [{ p: "A", ptr: "pa" }], false),
-    LINES,
+    LINES(),
     ")",
     "",
   ].join("\n");

@@ -9,6 +9,15 @@ export const SAM_NAME = /^[0-9A-Za-z!#$%&+./:;?@^_|~-][0-9A-Za-z!#$%&*+./:;=?@^_
 export const MAX_SEQUENCE_LENGTH = 2 ** 31 - 1;
 /** Longest accepted sequence name (bounded memory while streaming a header). */
 export const MAX_NAME_LENGTH = 1024;
+/** The IUPAC nucleotide codes, the only letters a sequence may hold (either case). */
+export const NUCLEOTIDE_CODES = "ACGTUNRYKMSWBDHV";
+
+/** byte -> its upper case when it is a nucleotide code (either case), else 0 */
+export const UPPER_NUCLEOTIDE = new Uint8Array(256);
+for (const ch of NUCLEOTIDE_CODES) {
+  const c = ch.charCodeAt(0);
+  UPPER_NUCLEOTIDE[c] = UPPER_NUCLEOTIDE[c | 0x20] = c;
+}
 
 /** Shorten a user-supplied string so that the message fits in MAX_MESSAGE_LENGTH characters. */
 export function q(s: string, max = 40): string {
@@ -22,6 +31,20 @@ export function isBinaryByte(b: number): boolean {
 
 function hex(b: number): string {
   return "0x" + b.toString(16).padStart(2, "0").toUpperCase();
+}
+
+/**
+ * A name's bytes for a message: decoded as UTF-8 when they are UTF-8 (phiX_à stays phiX_à), else
+ * each byte outside printable ASCII as \xHH; never read as Latin-1 (which printed phiX_Ã ).
+ */
+export function showBytes(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    let out = "";
+    for (const b of bytes) out += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : "\\x" + b.toString(16).padStart(2, "0").toUpperCase();
+    return out;
+  }
 }
 
 function showChar(b: number): string {
@@ -44,6 +67,11 @@ export const err = {
     new FastaError(
       `line ${line}: sequence name "${q(name)}" breaks the SAM rule (no \\,"'\`()[]{}<> and no leading * or =)`,
     ),
+  /** `shown`: showBytes of the name */
+  nonAsciiName: (line: number, shown: string) =>
+    new FastaError(`line ${line}: sequence name "${q(shown)}" is not ASCII (SAM names are printable ASCII)`),
+  spaceBeforeName: (line: number) =>
+    new FastaError(`line ${line}: whitespace between ">" and the name (write ">name"): tools disagree on what the name is`),
   duplicate: (line: number, name: string, first: number) =>
     new FastaError(`line ${line}: duplicate sequence name "${q(name)}" (first used at line ${first})`),
   noSequence: (line: number, name: string) =>
@@ -54,10 +82,15 @@ export const err = {
     new FastaError(`line ${line}: line shorter than the record's first line but not its last (${q(name)})`),
   blankLine: (line: number, name: string) =>
     new FastaError(`line ${line}: blank line inside a record (${q(name)})`),
-  badChar: (line: number, name: string, b: number) =>
-    isBinaryByte(b)
-      ? new FastaError(`line ${line}: binary data (byte ${hex(b)}): not a FASTA text file`)
-      : new FastaError(`line ${line}: invalid character ${showChar(b)} in sequence ${q(name)} (only letters A-Z, a-z allowed)`),
+  /** `col`: 1-based byte of the line */
+  badChar: (line: number, col: number, name: string, b: number) => {
+    const at = `line ${line}, column ${col}`;
+    if (isBinaryByte(b)) return new FastaError(`${at}: binary data (byte ${hex(b)}): not a FASTA text file`);
+    const u = b & 0xdf;
+    if (u >= 0x41 && u <= 0x5a)
+      return new FastaError(`${at}: "${String.fromCharCode(b)}" in sequence ${q(name)} is not an IUPAC nucleotide code (protein FASTA?)`);
+    return new FastaError(`${at}: invalid character ${showChar(b)} in sequence ${q(name)} (only IUPAC nucleotide codes allowed)`);
+  },
   binaryHeader: (line: number, b: number) =>
     new FastaError(`line ${line}: binary data (byte ${hex(b)}) in a header: not a FASTA text file`),
   tooLong: (line: number, name: string) =>

@@ -7,15 +7,16 @@
 // place (scanAt: plain files, where the source bytes are already in that memory for the file
 // MD5), or copied into the work area first (scan: decompressed text). Sequence bytes are moved
 // into the current normalisation area with copyWithin (no allocation per line), then validated
-// and upper-cased four bytes at a time. The caller hands the area over and gives the scanner a
-// new one (setNorm) whenever it holds FLUSH_AT bytes or more, between pieces.
+// (IUPAC nucleotide codes only) and upper-cased through one 256-byte table. The caller hands the
+// area over and gives the scanner a new one (setNorm) whenever it holds FLUSH_AT bytes or more,
+// between pieces.
 //
 // Fast path: inside a record whose line geometry is known, the next line's terminator is
-// predicted (LINEWIDTH bytes ahead) instead of searched; any surprise (a non-letter, a newline
-// where a base should be) sends that line through the exact slow path, which gives the right
-// answer or the right error.
+// predicted (LINEWIDTH bytes ahead) instead of searched; any surprise (a byte that is not a
+// nucleotide code, a newline where a base should be) sends that line through the exact slow
+// path, which gives the right answer or the right error.
 
-import { err, isBinaryByte, MAX_NAME_LENGTH, MAX_SEQUENCE_LENGTH, SAM_NAME } from "./rules.js";
+import { err, isBinaryByte, MAX_NAME_LENGTH, MAX_SEQUENCE_LENGTH, SAM_NAME, showBytes, UPPER_NUCLEOTIDE } from "./rules.js";
 
 export const WORK_CAP = 1 << 20;
 export const FLUSH_AT = 4 << 20;
@@ -46,7 +47,6 @@ export interface SequenceEnd {
 }
 
 export class FastaScanner {
-  private readonly u32: Uint32Array;
   /** the current normalisation area: [normBase, normEnd) holds its bytes */
   private normBase = 0;
   private normEnd = 0;
@@ -98,7 +98,6 @@ export class FastaScanner {
     private readonly lines?: (q: number, o: number, lb: number, lw: number, max: number, crlf: number) => number,
   ) {
     if ((buf.byteOffset & 3) !== 0 || workOff + WORK_CAP > buf.length) throw new RangeError("bad scanner buffer");
-    this.u32 = new Uint32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
     this.piece = buf.subarray(0, 0);
   }
 
@@ -178,7 +177,7 @@ export class FastaScanner {
             this.st = St.StartBlank;
             p++;
           } else {
-            if (isBinaryByte(b)) throw err.badChar(this.lineNo, "", b);
+            if (isBinaryByte(b)) throw err.badChar(this.lineNo, 1, "", b);
             throw err.textBeforeHeader(this.lineNo);
           }
           break;
@@ -241,6 +240,8 @@ export class FastaScanner {
       if (this.hPhase === HPhase.Desc) continue;
       const ws = b === 0x20 || b === 0x09 || b === 0x0b || b === 0x0c || b === CR;
       if (this.hPhase === HPhase.Lead) {
+        // `> chr1`: samtools takes chr1, other tools the empty name or " chr1"
+        if (ws && b !== CR) throw err.spaceBeforeName(this.lineNo);
         if (ws) continue;
         this.hPhase = HPhase.Name;
       }
@@ -263,6 +264,7 @@ export class FastaScanner {
     const name = Buffer.from(this.nameBytes).toString("latin1");
     const line = this.headerLine;
     if (name.length === 0) throw err.emptyName(line);
+    if (this.nameBytes.some((b) => b >= 0x80)) throw err.nonAsciiName(line, showBytes(Uint8Array.from(this.nameBytes)));
     if (!SAM_NAME.test(name)) throw err.badName(line, name);
     const first = this.seen.get(name);
     if (first !== undefined) throw err.duplicate(line, name, first);
@@ -303,7 +305,7 @@ export class FastaScanner {
     }
     if (this.pendingCR) {
       // the previous piece ended with CR: only a LF may follow it
-      if (buf[p] !== LF) throw err.badChar(this.lineNo, this.name, CR);
+      if (buf[p] !== LF) throw err.badChar(this.lineNo, this.curN + 1, this.name, CR);
       this.pendingCR = false;
       this.endSeqLine(2, true);
       return p + 1;
@@ -333,7 +335,8 @@ export class FastaScanner {
     const o = this.normEnd;
     this.buf.copyWithin(o, s, e);
     const bad = this.validateUpper(o, o + (e - s));
-    if (bad >= 0) throw err.badChar(this.lineNo, this.name, this.buf[s + (bad - o)]);
+    // (curN: the line's bytes before this piece)
+    if (bad >= 0) throw err.badChar(this.lineNo, this.curN + (bad - o) + 1, this.name, this.buf[s + (bad - o)]);
     this.normEnd = o + (e - s);
     const len = this.length + (e - s);
     if (len > MAX_SEQUENCE_LENGTH) throw err.tooLong(this.lineNo, this.name);
@@ -366,28 +369,12 @@ export class FastaScanner {
     this.st = St.LineStart;
   }
 
-  /** Returns the index of the first byte in [a, b) that is not a letter, or -1; upper-cases. */
+  /** Returns the index of the first byte in [a, b) that is not a nucleotide code, or -1; upper-cases. */
   private validateUpper(a: number, b: number): number {
     const buf = this.buf;
-    let i = a;
-    while (i < b && (i & 3) !== 0) {
-      const c = buf[i] & 0xdf;
-      if (c < 0x41 || c > 0x5a) return i;
-      buf[i] = c;
-      i++;
-    }
-    const u32 = this.u32;
-    const wEnd = b >>> 2;
-    let k = i >>> 2;
-    for (; k < wEnd; k++) {
-      const w = u32[k] & 0xdfdfdfdf;
-      if ((((w + 0x25252525) | (w - 0x41414141) | w) & 0x80808080) !== 0) break;
-      u32[k] = w;
-    }
-    i = k << 2;
-    for (; i < b; i++) {
-      const c = buf[i] & 0xdf;
-      if (c < 0x41 || c > 0x5a) return i;
+    for (let i = a; i < b; i++) {
+      const c = UPPER_NUCLEOTIDE[buf[i]];
+      if (c === 0) return i;
       buf[i] = c;
     }
     return -1;
@@ -413,7 +400,7 @@ export class FastaScanner {
     return p + r * lw;
   }
 
-  /** `lines` of the kernel, in JavaScript: the lines at q predicted whole and all letters, upper-cased into o. */
+  /** `lines` of the kernel, in JavaScript: the lines at q predicted whole and all nucleotide codes, upper-cased into o. */
   private linesJs(p: number, o0: number, maxLines: number): number {
     const buf = this.buf;
     const lb = this.lb;

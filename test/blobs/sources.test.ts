@@ -9,7 +9,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { S3SourceReader, makeS3Client, sourceMessage, truncateMiddle } from "../../src/blobs/sources.js";
+import { S3SourceReader, makeS3Client } from "../../src/blobs/sources.js";
 import { SourceError } from "../../src/blobs/types.js";
 import { loadConfig, parseBucketMounts } from "../../src/config.js";
 import { MAX_MESSAGE_LENGTH } from "../../src/fasta/types.js";
@@ -34,24 +34,6 @@ async function rejectsWith(p: Promise<unknown>, msg: string | RegExp) {
     return true;
   });
 }
-
-describe("messages", () => {
-  test("truncateMiddle", () => {
-    assert.equal(truncateMiddle("abcdef", 10), "abcdef");
-    assert.equal(truncateMiddle("abcdefghij", 5), "ab…ij");
-    const s = truncateMiddle("x".repeat(10) + "😀".repeat(10), 15);
-    assert.ok(s.length <= 15);
-    assert.doesNotThrow(() => encodeURIComponent(s)); // no lone surrogates
-  });
-  test("long keys are shortened in the middle, bucket kept", () => {
-    const key = "genomes/" + "k".repeat(300) + "/GRCh38.fa";
-    const m = sourceMessage(`s3://my-bucket/${key}`, "no such object");
-    assert.ok(m.length <= MAX_MESSAGE_LENGTH, String(m.length));
-    assert.ok(m.startsWith("s3://my-bucket/genomes/k"));
-    assert.ok(m.endsWith("/GRCh38.fa: no such object"));
-    assert.ok(m.includes("…"));
-  });
-});
 
 describe("bucket mounts", () => {
   let root: string;
@@ -103,14 +85,14 @@ describe("bucket mounts", () => {
       "s3://refs/linkdir/f.fa",
       "s3://refs/loop",
     ];
-    for (const uri of cases) await rejectsWith(reader.open(uri), `${uri}: key is outside the bucket mount`);
+    for (const uri of cases) await rejectsWith(reader.open(uri), "key is outside the bucket mount");
   });
 
   test("missing objects", async () => {
-    await rejectsWith(reader.open("s3://refs/genomes/nope.fa"), "s3://refs/genomes/nope.fa: no such object");
-    await rejectsWith(reader.open("s3://refs/genomes"), "s3://refs/genomes: no such object"); // a directory
-    await rejectsWith(reader.open("s3://refs/genomes/big.fa/x"), "s3://refs/genomes/big.fa/x: no such object");
-    await rejectsWith(reader.open("s3://gone/x.fa"), "s3://gone/x.fa: no such object");
+    await rejectsWith(reader.open("s3://refs/genomes/nope.fa"), "no such object");
+    await rejectsWith(reader.open("s3://refs/genomes"), "no such object"); // a directory
+    await rejectsWith(reader.open("s3://refs/genomes/big.fa/x"), "no such object");
+    await rejectsWith(reader.open("s3://gone/x.fa"), "no such object");
   });
 
   test("bad URIs", async () => {
@@ -128,7 +110,7 @@ describe("bucket mounts", () => {
   });
 
   test("unmounted bucket goes to S3 (unreachable here)", async () => {
-    await rejectsWith(reader.open("s3://elsewhere/x.fa"), "s3://elsewhere/x.fa: cannot reach S3 (ECONNREFUSED)");
+    await rejectsWith(reader.open("s3://elsewhere/x.fa"), "cannot reach S3 (ECONNREFUSED)");
   });
 });
 
@@ -167,17 +149,17 @@ describe("S3 GetObject (s3rver)", () => {
   });
 
   test("missing key and bucket", async () => {
-    await rejectsWith(reader.open("s3://src/genomes/nope.fa"), "s3://src/genomes/nope.fa: no such object");
-    await rejectsWith(reader.open("s3://nobucket/genomes/phix.fa"), "s3://nobucket/genomes/phix.fa: no such bucket");
+    await rejectsWith(reader.open("s3://src/genomes/nope.fa"), "no such object");
+    await rejectsWith(reader.open("s3://nobucket/genomes/phix.fa"), "no such bucket");
     const long = "s3://src/" + "d/".repeat(100) + "x.fa";
-    await rejectsWith(reader.open(long), /^s3:\/\/src\/d\/d\/.*….*\/x\.fa: no such object$/);
+    await rejectsWith(reader.open(long), "no such object");
   });
 
   test("access denied", async () => {
     // s3rver accepts any secret but rejects an unknown access key id (403 InvalidAccessKeyId)
     const r = new S3SourceReader({ s3: { ...s3.clientOptions, accessKeyId: "NOBODY", maxAttempts: 1 } });
     try {
-      await rejectsWith(r.open("s3://src/genomes/phix.fa"), "s3://src/genomes/phix.fa: access denied");
+      await rejectsWith(r.open("s3://src/genomes/phix.fa"), "access denied");
     } finally {
       await r.close();
     }
@@ -194,7 +176,7 @@ describe("S3 GetObject (s3rver)", () => {
     });
     const r = new S3SourceReader({ s3: { endpoint: s3.endpoint, region: s3.region, maxAttempts: 1 } });
     try {
-      await rejectsWith(r.open("s3://src/genomes/phix.fa"), "s3://src/genomes/phix.fa: no S3 credentials: set REFSTORE_S3_* or REFSTORE_BUCKET_MOUNTS");
+      await rejectsWith(r.open("s3://src/genomes/phix.fa"), "no S3 credentials: set REFSTORE_S3_* or REFSTORE_BUCKET_MOUNTS");
     } finally {
       await r.close();
       for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
@@ -252,7 +234,7 @@ describe("S3 failures mid-stream", () => {
     const { stream } = await mk().open("s3://b/k");
     await assert.rejects(readAll(stream), (e: unknown) => {
       assert.ok(e instanceof SourceError, String(e));
-      assert.match(e.message, /^s3:\/\/b\/k: (connection lost while reading \(\w+\)|object ended early while reading)$/);
+      assert.match(e.message, /^(connection lost while reading \(\w+\)|object ended early while reading)$/);
       return true;
     });
   });
@@ -263,7 +245,7 @@ describe("S3 failures mid-stream", () => {
     const { stream } = await mk(300).open("s3://b/k");
     await assert.rejects(readAll(stream), (e: unknown) => {
       assert.ok(e instanceof SourceError, String(e));
-      assert.equal(e.message, "s3://b/k: read stalled (ETIMEDOUT)");
+      assert.equal(e.message, "read stalled (ETIMEDOUT)");
       return true;
     });
     assert.ok(Date.now() - t0 < 5000);

@@ -29,9 +29,9 @@ import { signedSend, signedStreamHeaders } from "../support/http.js";
 import { TEST_CREDENTIALS } from "../support/refstore.js";
 import { cleanEnv, runCli } from "../cli/run.js";
 import { genome, manifest } from "../support/fixtures.js";
+import { TERMINAL_JOB_STATUSES, waitForJob, waitForJobState } from "../support/wait.js";
 
 const ROLE = "arn:aws:iam::111111111111:role/import";
-const TERMINAL = ["COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"];
 const SOURCE_BUCKET = "genomes";
 /** small real genomes, plain and BGZF, one and several sequences */
 const GENOMES = ["phix.fa", "sars-cov-2.fa", "human-mito.fa", "lambda.fa", "mixed-case-crlf.fa", "multi.fa", "phix-lambda.fa.gz"];
@@ -135,7 +135,7 @@ describe("two `all` processes and one `worker` on one PostgreSQL and one S3", ()
       "all 200 jobs terminal",
       async () => {
         const jobs = await allJobs(omics2, store);
-        return jobs.length === N && jobs.every((j) => TERMINAL.includes(j.status!)) ? jobs : undefined;
+        return jobs.length === N && jobs.every((j) => TERMINAL_JOB_STATUSES.has(j.status!)) ? jobs : undefined;
       },
       60_000,
     );
@@ -331,10 +331,7 @@ describe("a `worker` process killed with SIGKILL in the middle of an import", ()
     const w = createWriteStream(fifo);
     w.on("error", () => {}); // EPIPE once the reader is gone
     await new Promise<void>((r) => w.write(big.subarray(0, HALF), () => r()));
-    await until("source in progress", async () => {
-      const j = await omics2.send(new GetReferenceImportJobCommand({ referenceStoreId: store, id: jobId }));
-      return j.status === "IN_PROGRESS" && j.sources![0].status === "IN_PROGRESS" ? true : undefined;
-    });
+    await waitForJobState(omics2, store, jobId!, "and its source IN_PROGRESS", (j) => j.status === "IN_PROGRESS" && j.sources![0].status === "IN_PROGRESS");
     const uploadsOfW1 = await until("the killed worker's multipart upload", async () => {
       const res = await cluster.s3.client.send(new ListMultipartUploadsCommand({ Bucket: cluster.blobBucket }));
       const u = (res.Uploads ?? []).filter((x) => x.Key!.includes(`/stores/${store}/`));
@@ -357,14 +354,7 @@ describe("a `worker` process killed with SIGKILL in the middle of an import", ()
     unlinkSync(fifo);
     writeFileSync(fifo, big);
 
-    const job = await until(
-      "job terminal after the crash",
-      async () => {
-        const j = await omics2.send(new GetReferenceImportJobCommand({ referenceStoreId: store, id: jobId }));
-        return TERMINAL.includes(j.status!) ? j : undefined;
-      },
-      30_000,
-    );
+    const job = await waitForJob(omics2, store, jobId!, 30_000);
     assert.equal(job.status, "COMPLETED", JSON.stringify(job.sources));
     assert.equal(job.sources![0].status, "FINISHED");
     const refId = job.sources![0].referenceId!;

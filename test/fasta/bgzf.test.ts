@@ -108,5 +108,5 @@ test("BGZF holding no text", async () => {
 
 test("FASTA errors inside BGZF report uncompressed line numbers", async () => {
   const data = Buffer.concat([block(Buffer.from(">a\nACGT\n")), block(Buffer.from("AC*T\n")), EOF_BLOCK]);
-  await rejectsWith(data, 'line 3: invalid character "*" in sequence a (only letters A-Z, a-z allowed)');
+  await rejectsWith(data, 'line 3, column 3: invalid character "*" in sequence a (only IUPAC nucleotide codes allowed)');
 });

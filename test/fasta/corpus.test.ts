@@ -14,8 +14,11 @@ import { chunked, hasSamtools, refget } from "./helpers.js";
 
 const SIZES = [1 << 20, 1, 2, 3, 5];
 const SAM = 'breaks the SAM rule (no \\,"\'`()[]{}<> and no leading * or =)';
-const LETTERS = "(only letters A-Z, a-z allowed)";
+const CODES = "(only IUPAC nucleotide codes allowed)";
+const PROTEIN = "is not an IUPAC nucleotide code (protein FASTA?)";
 const long = "n".repeat(200);
+const SPACE = 'whitespace between ">" and the name (write ">name"): tools disagree on what the name is';
+const ASCII = "is not ASCII (SAM names are printable ASCII)";
 
 const rejected: [string, string | Buffer, string][] = [
   ["empty file", "", "empty file"],
@@ -23,7 +26,10 @@ const rejected: [string, string | Buffer, string][] = [
   ["text before the first header", "ACGT\n>a\nAC\n", 'line 1: text before the first header (a FASTA file must start with ">")'],
   ["text after leading blank lines", "\n\nhello\n>a\nAC\n", 'line 3: text before the first header (a FASTA file must start with ">")'],
   ["empty name", ">\nACGT\n", 'line 1: empty sequence name after ">"'],
-  ["name of spaces only", ">   \nACGT\n", 'line 1: empty sequence name after ">"'],
+  ["name of spaces only", ">   \nACGT\n", `line 1: ${SPACE}`],
+  ["space between > and the name", ">a\nAC\n> chr1 desc\nAC\n", `line 3: ${SPACE}`],
+  ["tab between > and the name", ">\tchr1\nAC\n", `line 1: ${SPACE}`],
+  ["empty name, CRLF", ">\r\nACGT\r\n", 'line 1: empty sequence name after ">"'],
   ["duplicate name", ">a\nAC\n>b\nAC\n>a x\nAC\n", 'line 5: duplicate sequence name "a" (first used at line 1)'],
   ["header without sequence, mid-file", ">a\n>b\nAC\n", 'line 1: header "a" has no sequence lines'],
   ["header without sequence at the end", ">a\nAC\n>b\n", 'line 3: header "b" has no sequence lines'],
@@ -36,23 +42,27 @@ const rejected: [string, string | Buffer, string][] = [
   ["blank line inside a record", ">a\nACGT\n\nACGT\n", "line 3: blank line inside a record (a)"],
   ["blank line after the header", ">a\n\nACGT\n", "line 2: blank line inside a record (a)"],
   ["CRLF blank line inside a record", ">a\r\nACGT\r\n\r\nACGT\r\n", "line 3: blank line inside a record (a)"],
-  ["asterisk", ">a\nAC*T\n", `line 2: invalid character "*" in sequence a ${LETTERS}`],
-  ["gap", ">a\nACGT\nA-GT\n", `line 3: invalid character "-" in sequence a ${LETTERS}`],
-  ["dot", ">a\nAC.T\n", `line 2: invalid character "." in sequence a ${LETTERS}`],
-  ["digit", ">a\nAC1T\n", `line 2: invalid character "1" in sequence a ${LETTERS}`],
-  ["space in a line", ">a\nAC GT\nAC GT\n", `line 2: invalid character space in sequence a ${LETTERS}`],
-  ["trailing tab", ">a\nACGT\t\n", `line 2: invalid character tab in sequence a ${LETTERS}`],
-  ["whitespace-only line between records", ">a\nAC\n  \n>b\nAC\n", `line 3: invalid character space in sequence a ${LETTERS}`],
-  ["lone CR inside a line", ">a\nAC\rGT\nACGT\n", `line 2: invalid character carriage return in sequence a ${LETTERS}`],
-  ["NUL in a sequence", Buffer.from(">a\nAC\0T\n", "latin1"), "line 2: binary data (byte 0x00): not a FASTA text file"],
+  ["asterisk", ">a\nAC*T\n", `line 2, column 3: invalid character "*" in sequence a ${CODES}`],
+  ["gap", ">a\nACGT\nA-GT\n", `line 3, column 2: invalid character "-" in sequence a ${CODES}`],
+  ["dot", ">a\nAC.T\n", `line 2, column 3: invalid character "." in sequence a ${CODES}`],
+  ["digit", ">a\nAC1T\n", `line 2, column 3: invalid character "1" in sequence a ${CODES}`],
+  ["space in a line", ">a\nAC GT\nAC GT\n", `line 2, column 3: invalid character space in sequence a ${CODES}`],
+  ["trailing tab", ">a\nACGT\t\n", `line 2, column 5: invalid character tab in sequence a ${CODES}`],
+  ["whitespace-only line between records", ">a\nAC\n  \n>b\nAC\n", `line 3, column 1: invalid character space in sequence a ${CODES}`],
+  ["lone CR inside a line", ">a\nAC\rGT\nACGT\n", `line 2, column 3: invalid character carriage return in sequence a ${CODES}`],
+  ["protein (E)", ">sp|P69905|HBA_HUMAN\nMVLSPADKTNVKAAWGKVGAHAGEYGAEALERMF\n", `line 2, column 3: "L" in sequence sp|P69905|HBA_HUMAN ${PROTEIN}`],
+  ["lower-case non-code letter", `>a\n${"ACGT".repeat(9)}\n${"ACGT".repeat(9)}\nACGT${"acgt".repeat(7)}xacg\n`, `line 4, column 33: "x" in sequence a ${PROTEIN}`],
+  ["X (unknown amino acid) after many good lines", `>chrX\n${"ACGTNRYKMSWBDHVU".repeat(4)}\n`.repeat(1) + `${"acgtnrykmswbdhvu".repeat(4)}\n`.repeat(40) + `${"A".repeat(20)}X${"A".repeat(43)}\nAC\n`, `line 43, column 21: "X" in sequence chrX ${PROTEIN}`],
+  ["NUL in a sequence", Buffer.from(">a\nAC\0T\n", "latin1"), "line 2, column 3: binary data (byte 0x00): not a FASTA text file"],
   ["NUL in a header", Buffer.from(">a\0b\nAC\n", "latin1"), "line 1: binary data (byte 0x00) in a header: not a FASTA text file"],
-  ["binary file", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]), "line 1: binary data (byte 0x89): not a FASTA text file"],
-  ["UTF-8 in a sequence", Buffer.from(">a\nACé\n", "utf8"), "line 2: binary data (byte 0xC3): not a FASTA text file"],
+  ["binary file", Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]), "line 1, column 1: binary data (byte 0x89): not a FASTA text file"],
+  ["UTF-8 in a sequence", Buffer.from(">a\nACé\n", "utf8"), "line 2, column 3: binary data (byte 0xC3): not a FASTA text file"],
   ["name starting with *", ">*a\nAC\n", `line 1: sequence name "*a" ${SAM}`],
   ["name starting with =", ">=a\nAC\n", `line 1: sequence name "=a" ${SAM}`],
   ["name with a comma", ">chr1,2\nAC\n", `line 1: sequence name "chr1,2" ${SAM}`],
   ["name with brackets", ">seq[1]\nAC\n", `line 1: sequence name "seq[1]" ${SAM}`],
-  ["non-ASCII name", Buffer.from(">séq\nAC\n", "latin1"), `line 1: sequence name "s\u00e9q" ${SAM}`],
+  ["non-UTF-8 name, escaped", Buffer.from(">séq\nAC\n", "latin1"), `line 1: sequence name "s\\xE9q" ${ASCII}`],
+  ["UTF-8 name, decoded", Buffer.from(">phiX_à_ü desc\nAC\n", "utf8"), `line 1: sequence name "phiX_à_ü" ${ASCII}`],
   ["name too long", ">" + "a".repeat(1025) + "\nAC\n", "line 1: sequence name longer than 1024 characters"],
   ["CRLF line after LF lines", ">a\nACGT\nACGT\r\nAC\n", "line 3: mixed line endings, CRLF after LF lines in record a"],
   ["LF line after CRLF lines", ">a\nACGT\r\nACGT\nAC\n", "line 3: mixed line endings, LF after CRLF lines in record a"],
@@ -87,7 +97,6 @@ const accepted: [string, string, string, Record<string, string>][] = [
   ["no final newline", ">a\nACGTACGT\nACGT", "a\t12\t3\t8\t9\n", { a: "ACGTACGTACGT" }],
   ["one line, no final newline", ">a\nACGT", "a\t4\t3\t4\t5\n", { a: "ACGT" }],
   ["CRLF, no final newline", ">a\r\nACGT\r\nAC", "a\t6\t4\t4\t6\n", { a: "ACGTAC" }],
-  ["whitespace before the name", ">  a b\nAC\n", "a\t2\t7\t2\t3\n", { a: "AC" }],
   ["tab before the description", ">a\tb\nAC\n", "a\t2\t5\t2\t3\n", { a: "AC" }],
   ["blank line before the first header", "\n>a\nACGT\n", "a\t4\t4\t4\t5\n", { a: "ACGT" }],
   ["CRLF blank line before the first header", "\r\n>a\nACGT\n", "a\t4\t5\t4\t5\n", { a: "ACGT" }],
@@ -129,6 +138,23 @@ for (const [what, text, fai, seqs] of accepted) {
     }
   });
 }
+
+test("every letter: the 16 IUPAC nucleotide codes accepted in either case, the other 10 rejected as protein", async () => {
+  const codes = new Set("ACGTUNRYKMSWBDHV");
+  for (let c = 0x41; c <= 0x5a; c++) {
+    for (const ch of [String.fromCharCode(c), String.fromCharCode(c | 0x20)]) {
+      // a long record, so that the letter also reaches the predicted-lines path
+      const line = "ACGT".repeat(15);
+      const text = `>s\n${line}\n${line}\n${line.slice(0, 30)}${ch}${line.slice(31)}\n${line}\nAC\n`;
+      if (codes.has(ch.toUpperCase())) {
+        const r = await ingestFasta(chunked(Buffer.from(text), 1 << 20));
+        assert.equal(r.sequences[0].length, 4 * 60 + 2, ch);
+      } else {
+        await assert.rejects(ingestFasta(chunked(Buffer.from(text), 1 << 20)), { message: `line 4, column 31: "${ch}" in sequence s ${PROTEIN}` });
+      }
+    }
+  }
+});
 
 test("the corpus has at least 25 rejected and 15 accepted cases", () => {
   assert.ok(rejected.length >= 25);

@@ -19,6 +19,7 @@ import { S3SourceReader } from "../../src/blobs/sources.js";
 import { SourceError } from "../../src/blobs/types.js";
 import { startTestServer, waitForJob, TEST_CREDENTIALS } from "../support/refstore.js";
 import { signedSend } from "../support/http.js";
+import { waitForSourceInProgress } from "../support/wait.js";
 
 const ROLE = "arn:aws:iam::111111111111:role/import";
 
@@ -35,7 +36,7 @@ test("a writer-less pipe fails after the idle timeout; a cancel ends its read at
       (async () => {
         for await (const _ of stream);
       })(),
-      (e: Error) => e instanceof SourceError && e.message === "s3://mnt/silent.fa: read failed (ETIMEDOUT)",
+      (e: Error) => e instanceof SourceError && e.message === "read failed (ETIMEDOUT)",
     );
 
     const controller = new AbortController();
@@ -47,7 +48,7 @@ test("a writer-less pipe fails after the idle timeout; a cancel ends its read at
     await assert.rejects(reading, (e: Error) => e.name === "AbortError");
 
     for (const uri of ["s3://mnt/x/", "s3://mnt/./x", "s3://mnt/a//x"])
-      await assert.rejects(reader.open(uri), (e: Error) => e instanceof SourceError && e.message === `${uri}: no such object`, uri);
+      await assert.rejects(reader.open(uri), (e: Error) => e instanceof SourceError && e.message === "no such object", uri);
     const ok = await reader.open("s3://mnt/x");
     const chunks: Buffer[] = [];
     for await (const c of ok.stream) chunks.push(c as Buffer);
@@ -81,16 +82,8 @@ test("five writer-less pipes importing at once: GetReference and a regular file'
       );
       pipeJobs.push(j.id!);
     }
-    // every pipe job is reading (IN_PROGRESS), bounded wait
-    const deadline = Date.now() + 30_000;
-    for (const id of pipeJobs) {
-      for (;;) {
-        const j = await omics.send(new GetReferenceImportJobCommand({ referenceStoreId: store, id }));
-        if (j.sources![0].status === "IN_PROGRESS") break;
-        assert.ok(Date.now() < deadline, `pipe job ${id} never started`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    }
+    // every pipe job is reading (IN_PROGRESS)
+    for (const id of pipeJobs) await waitForSourceInProgress(omics, store, id);
     // meanwhile: a stored reference is served, and a regular file is imported (file reads need the pool)
     const got = await omics.send(new GetReferenceCommand({ referenceStoreId: store, id: stored.sources![0].referenceId!, partNumber: 1 }));
     assert.equal(Buffer.from(await got.payload!.transformToByteArray()).toString(), ">a\nACGTACGT\n");

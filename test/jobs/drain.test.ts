@@ -13,18 +13,10 @@ import type { SourceReader } from "../../src/blobs/types.js";
 import { SqliteCatalog } from "../../src/catalog/sqlite.js";
 import type { JobRecord } from "../../src/catalog/types.js";
 import { ImportWorker } from "../../src/jobs/worker.js";
+import { until } from "../support/wait.js";
 
 const STORE = "2000000001";
 
-async function until<T>(what: string, f: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 async function withWorker(run: (ctx: { catalog: SqliteCatalog; worker: ImportWorker; feed: PassThrough }) => Promise<void>) {
   const dir = mkdtempSync(join(tmpdir(), "refstore-drain-"));

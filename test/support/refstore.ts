@@ -145,19 +145,4 @@ export async function startTestServer(
   return server;
 }
 
-/** Poll GetReferenceImportJob until the job is terminal (a test's own wait, not a timed assertion). */
-export async function waitForJob(
-  client: OmicsClient,
-  referenceStoreId: string,
-  id: string,
-  timeoutMs = 60_000,
-): Promise<import("@aws-sdk/client-omics").GetReferenceImportJobCommandOutput> {
-  const { GetReferenceImportJobCommand } = await import("@aws-sdk/client-omics");
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const job = await client.send(new GetReferenceImportJobCommand({ referenceStoreId, id }));
-    if (["COMPLETED", "COMPLETED_WITH_FAILURES", "FAILED", "CANCELLED"].includes(job.status!)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${id} still ${job.status} after ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { waitForJob } from "./wait.js";

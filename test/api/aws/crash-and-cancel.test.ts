@@ -24,20 +24,12 @@ import { gaveUpMessage } from "../../../src/catalog/outcome.js";
 import { genome, manifest } from "../../support/fixtures.js";
 import { signedSend } from "../../support/http.js";
 import { startTestServer, TEST_CREDENTIALS, waitForJob, type TestServer } from "../../support/refstore.js";
+import { until, waitForSourceInProgress } from "../../support/wait.js";
 
 const ROLE = "arn:aws:iam::111111111111:role/x";
 const A = TEST_CREDENTIALS[0];
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../../src/cli/main.js");
 
-async function until<T>(what: string, f: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f().catch(() => undefined);
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** `refstore serve` as a child process on `dir`/data, with a 1 s lease and bucket mnt=`dir`/mount. */
 function spawnRefstore(dir: string, port: number, env: Record<string, string> = {}): ChildProcess {
@@ -278,10 +270,7 @@ describe("cancelling an import job (refstore extension)", () => {
     const w = createWriteStream(fifo);
     w.on("error", () => {}); // EPIPE once the reading server is gone
     await new Promise<void>((r) => w.write(">chr1\nACGT\n", () => r()));
-    await until("in progress", async () => {
-      const j = await omics.send(new GetReferenceImportJobCommand({ referenceStoreId: store, id: started.id }));
-      return j.sources![0].status === "IN_PROGRESS";
-    });
+    await waitForSourceInProgress(omics, store, started.id!);
     const r = await cancel(started.id!);
     assert.equal(r.status, 200, r.body.toString());
     assert.ok(["CANCELLING", "CANCELLED"].includes(r.json().status));

@@ -12,18 +12,10 @@ import { CreateReferenceStoreCommand, StartReferenceImportJobCommand, type Omics
 import { genome } from "../../support/fixtures.js";
 import { signedSend } from "../../support/http.js";
 import { backends, startTestServer, TEST_CREDENTIALS, waitForJob, type TestServer } from "../../support/refstore.js";
+import { until } from "../../support/wait.js";
 
 const ROLE = "arn:aws:iam::111111111111:role/x";
 
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 for (const backend of backends().filter((b) => b === "sqlite+disk" || b === "postgres+s3")) {
   describe(`import progress, a refstore extension [${backend}]`, () => {
