@@ -461,7 +461,7 @@ describe("local files in scale-out: API-only processes receive the bytes, a work
     await partialPut(api2, upload.id, bytes, 20_000, () => {});
     const job = await until("job terminal", async () => {
       const j = await api1.client().send(new GetReferenceImportJobCommand({ referenceStoreId: store, id: id! }));
-      return TERMINAL.includes(j.status!) ? j : undefined;
+      return TERMINAL_JOB_STATUSES.has(j.status!) ? j : undefined;
     });
     assert.equal(job.status, "FAILED");
     assert.match(job.sources![0].statusMessage!, new RegExp(`^upload interrupted after \\d+ of ${bytes.length} bytes$`));
@@ -483,7 +483,7 @@ describe("local files in scale-out: API-only processes receive the bytes, a work
     await partialPut(doomed, upload.id, bytes, 20_000, () => doomed.kill("SIGKILL"));
     const job = await until("job terminal", async () => {
       const j = await api1.client().send(new GetReferenceImportJobCommand({ referenceStoreId: store, id: id! }));
-      return TERMINAL.includes(j.status!) ? j : undefined;
+      return TERMINAL_JOB_STATUSES.has(j.status!) ? j : undefined;
     }, 30_000);
     assert.equal(job.status, "FAILED");
     assert.match(job.sources![0].statusMessage!, new RegExp(`^upload timed out: nothing for \\d+ s \\(\\d+ of ${bytes.length} bytes received\\)$`));
