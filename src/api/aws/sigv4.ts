@@ -1,7 +1,7 @@
 // SigV4 for the AWS API: the protocol-neutral verifier of src/api/auth/sigv4.ts, its failures
 // turned into the modelled AWS error codes (all 403).
 
-import { verifySigV4 as verify, SigV4Failure, type SigV4FailureReason, type CredentialLookup, type SigV4Request, type VerifiedCaller, type VerifyOptions } from "../auth/sigv4.js";
+import { verifySigV4 as verify, SigV4Failure, type SigV4FailureReason, type VerifiedCaller } from "../auth/sigv4.js";
 import { AwsError } from "./errors.js";
 
 export {
@@ -25,15 +25,9 @@ const CODE: Record<SigV4FailureReason, ConstructorParameters<typeof AwsError>[0]
 };
 
 /** verifySigV4 of src/api/auth/sigv4.ts, throwing AwsError. */
-export async function verifySigV4(
-  req: SigV4Request,
-  body: Buffer,
-  lookup: CredentialLookup,
-  now: Date = new Date(),
-  options: VerifyOptions = {},
-): Promise<VerifiedCaller> {
+export async function verifySigV4(...args: Parameters<typeof verify>): Promise<VerifiedCaller> {
   try {
-    return await verify(req, body, lookup, now, options);
+    return await verify(...args);
   } catch (err) {
     if (err instanceof SigV4Failure) throw new AwsError(CODE[err.reason], err.message);
     throw err;

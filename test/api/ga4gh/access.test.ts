@@ -53,6 +53,19 @@ async function presign(url: string, c: Cred, opts: { method?: string; expiresIn?
   return `${url.split("?")[0]}?${q.join("&")}`;
 }
 
+/** `samtools faidx <url> phix:1-60`; undefined when samtools is not on PATH. */
+function faidx(url: string, env: NodeJS.ProcessEnv, cwd: string) {
+  return new Promise<{ status: number | null; out: string; err: string }>((resolve, reject) => {
+    const p = spawn("samtools", ["faidx", url, "phix:1-60"], { env, cwd });
+    let out = "";
+    let err = "";
+    p.stdout.on("data", (c) => (out += c));
+    p.stderr.on("data", (c) => (err += c));
+    p.on("error", reject);
+    p.on("close", (status) => resolve({ status, out, err }));
+  }).catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
+}
+
 async function importOne(client: OmicsClient, file: string): Promise<{ store: string; ref: string }> {
   const store = (await client.send(new CreateReferenceStoreCommand({ name: file.replace(/\W/g, "-") }))).id!;
   const started = await client.send(
@@ -179,19 +192,9 @@ for (const backend of backends().filter((b) => b === "sqlite+disk" || b === "pos
       const tmp = mkdtempSync(join(tmpdir(), "refstore-presign-"));
       try {
         const base = `${server.url}/files/${a.store}/${a.ref}/genome.fa`;
-        const faidx = (url: string) =>
-          new Promise<{ status: number | null; out: string; err: string }>((resolve, reject) => {
-            const p = spawn("samtools", ["faidx", url, "phix:1-60"], { env: { ...process.env, HOME: tmp }, cwd: tmp });
-            let out = "";
-            let err = "";
-            p.stdout.on("data", (c) => (out += c));
-            p.stderr.on("data", (c) => (err += c));
-            p.on("error", reject);
-            p.on("close", (status) => resolve({ status, out, err }));
-          }).catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
         // htslib appends .fai to the whole URL, so to the signature: the server serves the index
         // of the file the signature names
-        const r = await faidx(await presign(base, A));
+        const r = await faidx(await presign(base, A), { ...process.env, HOME: tmp }, tmp);
         if (!r) return t.skip("samtools not on PATH");
         assert.equal(r.status, 0, r.err);
         assert.equal(r.out, ">phix:1-60\nGAGTTTTATCGCTTCCATGACGCAGAAGTTAACACTTTCGGATATTTCTGATGAGTCGAA\n");
@@ -212,15 +215,7 @@ for (const backend of backends().filter((b) => b === "sqlite+disk" || b === "pos
         const auth = join(tmp, "token");
         writeFileSync(auth, A.bearerTokens[0]);
         const env = { ...process.env, HOME: tmp, HTS_AUTH_LOCATION: auth, HTS_ALLOW_UNENCRYPTED_AUTHORIZATION_HEADER: "I understand the risks" };
-        const r = await new Promise<{ status: number | null; out: string; err: string }>((resolve, reject) => {
-          const p = spawn("samtools", ["faidx", `${server.url}/files/${a.store}/${a.ref}/genome.fa`, "phix:1-60"], { env, cwd: tmp });
-          let out = "";
-          let err = "";
-          p.stdout.on("data", (c) => (out += c));
-          p.stderr.on("data", (c) => (err += c));
-          p.on("error", reject);
-          p.on("close", (status) => resolve({ status, out, err }));
-        }).catch((e) => (e.code === "ENOENT" ? undefined : Promise.reject(e)));
+        const r = await faidx(`${server.url}/files/${a.store}/${a.ref}/genome.fa`, env, tmp);
         if (!r) return t.skip("samtools not on PATH");
         assert.equal(r.status, 0, r.err);
         assert.equal(r.out, ">phix:1-60\nGAGTTTTATCGCTTCCATGACGCAGAAGTTAACACTTTCGGATATTTCTGATGAGTCGAA\n");
