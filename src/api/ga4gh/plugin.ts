@@ -215,7 +215,7 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
     if (range !== undefined && (start !== undefined || end !== undefined))
       throw new Invalid("Range", "give either start/end or a Range header, not both");
     let partial = false;
-    const { stream, length, start: from, end: to } = await ga4gh.readSequence(req.params.id, scope, (length) => {
+    const { body, length, start: from, end: to } = await ga4gh.readSequence(req.params.id, scope, (length) => {
       if (range !== undefined) {
         const m = /^bytes=([0-9]+)-([0-9]+)$/.exec(range.trim());
         if (m && Number(m[1]) > Number(m[2])) throw new RangeNotSatisfiable(`Range "${range}": the first byte comes after the last`);
@@ -231,7 +231,7 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
     });
     reply.code(partial ? 206 : 200).type(SEQUENCE_TYPE).header("content-length", to - from);
     if (partial) reply.header("content-range", `bytes ${from}-${to - 1}/${length}`).header("accept-ranges", "bytes");
-    return reply.send(stream);
+    return reply.send(body);
   });
 
   // --- sequence collections 1.0 -------------------------------------------------------------
