@@ -158,7 +158,10 @@ export class SequenceReader {
     const raw = await this.blobs.readBytes(seq.source.key, gzi.c[k0], blockEnd(gzi, k1, seq));
     let text: Buffer;
     try {
-      text = await inflate(raw);
+      // one output buffer of the whole text: zlib's default 16 KiB chunks would cost a trip
+      // through the thread pool each
+      const expected = k1 + 1 < gzi.u.length ? gzi.u[k1 + 1] - gzi.u[k0] : raw.length * 8;
+      text = await inflate(raw, { chunkSize: Math.max(64 * 1024, expected) });
     } catch (err) {
       throw new StoredSequenceError(`${seq.source.key}: BGZF blocks from offset ${gzi.c[k0]}: ${(err as Error).message}`);
     }
