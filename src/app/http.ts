@@ -97,8 +97,8 @@ export async function buildHttp(opts: HttpOptions) {
   await app.register(opsApi, opts.ops);
   if (opts.service) {
     const credentials = credentialLookup(opts.credentials);
-    await app.register(awsApi, { service: opts.service, credentials, region: opts.region });
     const ga4ghAccess = opts.ga4ghAccess ?? "open";
+    await app.register(awsApi, { service: opts.service, credentials, region: opts.region, ga4ghAccess });
     if (ga4ghAccess !== "off")
       await app.register(ga4ghApi, {
         service: opts.service,

@@ -43,6 +43,19 @@ async function listAll(conn: Connection, make: (token?: string) => any, member: 
   return { [member]: items };
 }
 
+/**
+ * A List filter: the command's own members and `--since` / `--until` as createdAfter /
+ * createdBefore; undefined when nothing is set (the request then carries no filter at all).
+ */
+function listFilter<T extends object>(own: T, times: { since?: string; until?: string }): (T & { createdAfter?: Date; createdBefore?: Date }) | undefined {
+  const filter = {
+    ...own,
+    createdAfter: times.since !== undefined ? parseTime("--since", times.since) : undefined,
+    createdBefore: times.until !== undefined ? parseTime("--until", times.until) : undefined,
+  };
+  return Object.values(filter).some((v) => v !== undefined) ? filter : undefined;
+}
+
 function positiveInt(flag: string, v: string, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < 1 || n > max) throw new CliError(`${flag}: expected a whole number from 1 to ${max}, got "${v}"`, 2);
@@ -157,18 +170,9 @@ export function registerCommands(program: Command, connectFrom: ConnectFrom, ctx
     .action(async (store: string, opts: { status?: string; since?: string; until?: string; json?: boolean }, cmd: Command) => {
       if (opts.status !== undefined && !JOB_STATUSES.includes(opts.status))
         throw new CliError(`--status: one of ${JOB_STATUSES.join(", ")}, got "${opts.status}"`, 2);
-      const filter = {
-        status: opts.status as any,
-        createdAfter: opts.since !== undefined ? parseTime("--since", opts.since) : undefined,
-        createdBefore: opts.until !== undefined ? parseTime("--until", opts.until) : undefined,
-      };
+      const filter = listFilter({ status: opts.status as any }, opts);
       const conn = connectFrom(cmd);
-      const hasFilter = Object.values(filter).some((v) => v !== undefined);
-      const all = await listAll(
-        conn,
-        (nextToken) => new ListReferenceImportJobsCommand({ referenceStoreId: store, nextToken, filter: hasFilter ? filter : undefined }),
-        "importJobs",
-      );
+      const all = await listAll(conn, (nextToken) => new ListReferenceImportJobsCommand({ referenceStoreId: store, nextToken, filter }), "importJobs");
       if (opts.json) return printJson(all);
       if (all.importJobs.length === 0) return print("no import jobs");
       print(
@@ -216,19 +220,9 @@ export function registerCommands(program: Command, connectFrom: ConnectFrom, ctx
     .option("--until <time>", "created at or before: ISO-8601, or a time ago")
     .option("--json", "print the API's answer (ListReferences, pages merged)")
     .action(async (store: string, opts: { name?: string; md5?: string; since?: string; until?: string; json?: boolean }, cmd: Command) => {
-      const filter = {
-        name: opts.name,
-        md5: opts.md5,
-        createdAfter: opts.since !== undefined ? parseTime("--since", opts.since) : undefined,
-        createdBefore: opts.until !== undefined ? parseTime("--until", opts.until) : undefined,
-      };
+      const filter = listFilter({ name: opts.name, md5: opts.md5 }, opts);
       const conn = connectFrom(cmd);
-      const hasFilter = Object.values(filter).some((v) => v !== undefined);
-      const all = await listAll(
-        conn,
-        (nextToken) => new ListReferencesCommand({ referenceStoreId: store, nextToken, filter: hasFilter ? filter : undefined }),
-        "references",
-      );
+      const all = await listAll(conn, (nextToken) => new ListReferencesCommand({ referenceStoreId: store, nextToken, filter }), "references");
       if (opts.json) return printJson(all);
       if (all.references.length === 0) return print("no references");
       print(
@@ -241,36 +235,34 @@ export function registerCommands(program: Command, connectFrom: ConnectFrom, ctx
 
   program
     .command("ref")
-    .description("one reference: metadata, files and sequences")
+    .description("one reference: metadata, files, sequences with their digests, seqcol digest, GA4GH URLs")
     .argument("<store>", "store id")
     .argument("<ref>", "reference id")
-    .option("--json", "print the API's answer (GetReferenceMetadata)")
+    .option("--json", "print GetReferenceMetadata's answer, with GetReferenceIdentifiers' under \"identifiers\" (refstore only)")
     .action(async (store: string, id: string, opts: { json?: boolean }, cmd: Command) => {
       const conn = connectFrom(cmd);
       const { raw: meta } = await sendRaw<any>(conn.client, new GetReferenceMetadataCommand({ referenceStoreId: store, id }));
-      if (opts.json) return printJson(meta);
+      let ids: any;
+      let missing: string | undefined;
+      try {
+        ids = await extensionRequest(conn, "GetReferenceIdentifiers", "GET", `/referencestore/${encodeURIComponent(store)}/reference/${encodeURIComponent(id)}/identifiers`);
+      } catch (err) {
+        if (!(err instanceof ExtensionUnavailable)) throw err;
+        missing = err.message; // AWS, or an older refstore: the AWS API's facts only
+      }
+      if (opts.json) return printJson(ids ? { ...meta, identifiers: ids } : meta);
       const file = (f: any) => (f ? `${bytes(f.contentLength)} (${f.contentLength} bytes) in ${f.totalParts} part(s) of ${bytes(f.partSize)}` : "-");
       print(`reference ${meta.id}  ${meta.name ?? ""}  ${statusColour(meta.status)}`);
       print(`  arn      ${meta.arn}`);
       print(`  md5      ${meta.md5}`);
+      if (ids) print(`  seqcol   ${ids.seqcolDigest}`);
       print(`  created  ${meta.creationTime} (${relativeTime(meta.creationTime)})${meta.creationJobId ? ` by job ${meta.creationJobId}` : ""}`);
       print(`  source   ${file(meta.files?.source)}`);
       print(`  index    ${file(meta.files?.index)}`);
-      // the sequences: from the .fai (name, length); per-sequence digests come with the GA4GH API
-      const index = meta.files?.index;
-      if (index && index.totalParts === 1 && index.contentLength <= 8 * 1024 * 1024) {
-        const res = await conn.client.send(new GetReferenceCommand({ referenceStoreId: store, id, partNumber: 1, file: "INDEX" }));
-        const text = await (res.payload as any).transformToString();
-        const rows = text
-          .split("\n")
-          .filter((l: string) => l !== "")
-          .map((l: string) => l.split("\t"))
-          .map((c: string[]) => [c[0], Number(c[1]).toLocaleString("en-US")]);
-        print();
-        const shown = rows.slice(0, 50);
-        print(table(["SEQUENCE", "LENGTH"], shown));
-        if (rows.length > shown.length) print(`… and ${rows.length - shown.length} more (refstore pull to get the .fai)`);
-      }
+      if (ids) return printIdentifiers(conn, ids);
+      await printFaiSequences(conn, store, id, meta.files?.index);
+      print();
+      print(`no sequence digests, seqcol digest or GA4GH URLs: ${missing}`);
     });
 
   program
@@ -380,6 +372,53 @@ export function registerCommands(program: Command, connectFrom: ConnectFrom, ctx
       process.on("SIGINT", () => void shutdown("SIGINT"));
       process.on("SIGTERM", () => void shutdown("SIGTERM"));
     });
+}
+
+const SHOWN_SEQUENCES = 50;
+const more = (rows: unknown[]) =>
+  rows.length > SHOWN_SEQUENCES ? `… and ${rows.length - SHOWN_SEQUENCES} more (refstore ref STORE REF --json lists them all)` : undefined;
+
+/** The sequences' digests and the GA4GH URLs (the server gives paths: the endpoint is ours). */
+function printIdentifiers(conn: Connection, ids: any): void {
+  const seqs: any[] = ids.sequences ?? [];
+  print();
+  print(table(["SEQUENCE", "LENGTH", "MD5", "SQ. DIGEST"], seqs.slice(0, SHOWN_SEQUENCES).map((s) => [s.name, s.length.toLocaleString("en-US"), s.md5, s.ga4gh])));
+  const rest = more(seqs);
+  if (rest) print(rest);
+  print();
+  const p = ids.paths;
+  if (!p) {
+    print(ids.ga4ghAccess === "off" ? "GA4GH URLs: none, the server's GA4GH routes are off (REFSTORE_GA4GH_ACCESS=off)" : `GA4GH URLs: none, the GA4GH routes serve ACTIVE references only`);
+    return;
+  }
+  const url = (path: string) => conn.endpoint + path;
+  print(ids.ga4ghAccess === "signed" ? "GA4GH URLs (send Authorization: Bearer <token>; REFSTORE_GA4GH_ACCESS=signed):" : "GA4GH URLs:");
+  const rows = [
+    ["fasta", url(p.source)],
+    ["fai", url(p.index)],
+    ...(p.gzi ? [["gzi", url(p.gzi)]] : []),
+    ["dict", url(p.dict)],
+    ["seqcol", url(p.seqcol)],
+  ];
+  if (seqs[0]?.refget)
+    rows.push(["refget", `${url(seqs[0].refget)}${seqs.length > 1 ? `  (${seqs[0].name}; each sequence likewise by its SQ. digest or MD5)` : ""}`]);
+  for (const [k, v] of rows) print(`  ${k.padEnd(7)}  ${v}`);
+}
+
+/** Name and length of each sequence from the stored .fai (what the AWS API alone tells), when small. */
+async function printFaiSequences(conn: Connection, store: string, id: string, index: any): Promise<void> {
+  if (!index || index.totalParts !== 1 || index.contentLength > 8 * 1024 * 1024) return;
+  const res = await conn.client.send(new GetReferenceCommand({ referenceStoreId: store, id, partNumber: 1, file: "INDEX" }));
+  const text = await (res.payload as any).transformToString();
+  const rows = text
+    .split("\n")
+    .filter((l: string) => l !== "")
+    .map((l: string) => l.split("\t"))
+    .map((c: string[]) => [c[0], Number(c[1]).toLocaleString("en-US")]);
+  print();
+  print(table(["SEQUENCE", "LENGTH"], rows.slice(0, SHOWN_SEQUENCES)));
+  const rest = more(rows);
+  if (rest) print(rest);
 }
 
 function printJob(job: any): void {

@@ -3,7 +3,8 @@
 
 import type { Readable } from "node:stream";
 import { tagKey } from "../catalog/ids.js";
-import { referenceBlobKeys, type FileInfo, type ReferenceFilter, type ReferenceRecord } from "../catalog/types.js";
+import { referenceBlobKeys, type FileInfo, type ReferenceFilter, type ReferenceRecord, type SequenceInfo } from "../catalog/types.js";
+import { seqcolDigests } from "../fasta/seqcol.js";
 import type { Caller, Page, PageRequest, ServiceDeps } from "./context.js";
 import { Invalid, NotFound } from "./errors.js";
 import { page, type Paging } from "./paging.js";
@@ -37,6 +38,15 @@ export interface PartRead {
   partLength: number;
 }
 
+/** A reference's GA4GH identifiers, as the catalog holds them (no byte is read). */
+export interface ReferenceIdentifiers {
+  reference: ReferenceRecord;
+  /** name, length, md5, ga4gh (`SQ.…`) of each sequence in file order */
+  sequences: SequenceInfo[];
+  /** the seqcol level-0 digest */
+  seqcolDigest: string;
+}
+
 export function referenceService(deps: ServiceDeps, paging: Paging) {
   const { catalog, blobs, settings } = deps;
 
@@ -61,6 +71,14 @@ export function referenceService(deps: ServiceDeps, paging: Paging) {
     },
 
     getReference: requireReference,
+
+    /** The digests of a reference and of its sequences (404s as getReference). */
+    async identifiers(caller: Caller, storeId: string, id: string): Promise<ReferenceIdentifiers> {
+      const reference = await requireReference(caller, storeId, id);
+      // the same rule the import used to index the collection: recomputing it from the catalog's
+      // per-sequence facts costs a few hashes of JSON arrays, a lookup would cost a query
+      return { reference, sequences: reference.sequences, seqcolDigest: seqcolDigests(reference.sequences).digest };
+    },
 
     /** Part `partNumber` (1-based) of SOURCE or INDEX; `range` (bytes=…) is relative to the part. */
     async readPart(

@@ -16,7 +16,9 @@ import {
   type OmicsClient,
 } from "@aws-sdk/client-omics";
 import { backends, startTestServer, TEST_CREDENTIALS, waitForJob, type TestServer } from "../support/refstore.js";
-import { genome } from "../support/fixtures.js";
+import { genome, manifest } from "../support/fixtures.js";
+import { startFaultProxy } from "../support/fault-proxy.js";
+import { signedSend } from "../support/http.js";
 import { newId } from "../../src/catalog/ids.js";
 import { CLI, cleanEnv, runCli, spawnCli, type CliResult } from "./run.js";
 
@@ -129,7 +131,6 @@ for (const backend of chosen) {
       assert.equal(shown.code, 0, shown.stderr);
       assert.match(shown.stdout, /md5\s+609d81cffe325578efb7f5e65df94b24/);
       assert.match(shown.stdout, /source\s+.*5469 bytes\) in 6 part\(s\)/);
-      assert.match(shown.stdout, /^phix\s+5,386$/m);
       const meta = JSON.parse((await cli("ref", store, phix.id!, "--json")).stdout);
       assert.deepEqual(meta.files.source, { contentLength: 5469, partSize: 1000, totalParts: 6 });
 
@@ -154,6 +155,62 @@ for (const backend of chosen) {
       mkdirSync(solo);
       assert.equal((await cli("pull", store, phix.id!, "--out", solo, "--no-index")).code, 0);
       assert.deepEqual(execFileSync("ls", ["-A", solo]).toString().split("\n").filter(Boolean), ["phix.fa"]);
+    });
+
+    test("ref: each sequence's MD5 and SQ. digest, the seqcol digest and full GA4GH URLs; --json adds the extension's answer", async () => {
+      const refs = (await omics.send(new ListReferencesCommand({ referenceStoreId: store }))).references!;
+      for (const [name, file] of [["phix", "phix.fa"], ["vcholerae-h1", "vcholerae-h1.fa.gz"]]) {
+        const ref = refs.find((x) => x.name === name)!;
+        const truth = manifest.files.find((f) => f.file === file)!;
+        const shown = await cli("ref", store, ref.id!);
+        assert.equal(shown.code, 0, shown.stderr);
+        assert.equal(shown.stderr, "");
+        for (const s of truth.sequences)
+          assert.match(shown.stdout, new RegExp(`^${s.name}\\s+${s.length.toLocaleString("en-US")}\\s+${s.md5}\\s+${s.ga4gh.replace(/[.]/g, "\\.")}$`, "m"));
+        const json = JSON.parse((await cli("ref", store, ref.id!, "--json")).stdout);
+        const api = await signedSend(server.url, "GET", `/referencestore/${store}/reference/${ref.id}/identifiers`, TEST_CREDENTIALS[0]);
+        assert.deepEqual(json.identifiers, api.json(), "the extension's answer as it came");
+        assert.equal(json.md5, truth.md5);
+        assert.deepEqual(json.identifiers.sequences.map((s: any) => ({ name: s.name, length: s.length, md5: s.md5, ga4gh: s.ga4gh })), truth.sequences);
+        const ids = json.identifiers;
+        assert.match(shown.stdout, new RegExp(`^  seqcol\\s+${ids.seqcolDigest}$`, "m"));
+        // full URLs, and each one answers
+        const urls = Object.fromEntries(
+          [...shown.stdout.matchAll(/^  (fasta|fai|gzi|dict|seqcol|refget)\s+(http\S+)/gm)].map((m) => [m[1], m[2]]),
+        );
+        const want: Record<string, string> = { fasta: ids.paths.source, fai: ids.paths.index, dict: ids.paths.dict, seqcol: ids.paths.seqcol, refget: ids.sequences[0].refget };
+        if (truth.compression === "bgzf") want.gzi = ids.paths.gzi;
+        assert.deepEqual(urls, Object.fromEntries(Object.entries(want).map(([k, v]) => [k, server.url + v])));
+        for (const u of Object.values(urls)) {
+          const r = await fetch(u);
+          assert.equal(r.status, 200, u);
+          await r.arrayBuffer();
+        }
+        assert.deepEqual(Buffer.from(await (await fetch(urls.fasta)).arrayBuffer()), genome(file));
+      }
+    });
+
+    test("ref against a server without the identifiers extension: metadata and the .fai, and one line saying so", async () => {
+      const url = new URL(server.url);
+      const proxy = await startFaultProxy(url.hostname, Number(url.port));
+      try {
+        // what an older refstore answers for a route it does not know
+        proxy.setPlan((r) => (r.url.endsWith("/identifiers") ? { kind: "answer", status: 404, body: "{}", contentType: "application/json" } : undefined));
+        const phix = (await omics.send(new ListReferencesCommand({ referenceStoreId: store, filter: { name: "phix" } }))).references![0];
+        const old = (...args: string[]) => runCli(args, { ...env, REFSTORE_ENDPOINT: proxy.endpoint });
+        const shown = await old("ref", store, phix.id!);
+        assert.equal(shown.code, 0, shown.stderr);
+        assert.match(shown.stdout, /md5\s+609d81cffe325578efb7f5e65df94b24/);
+        assert.match(shown.stdout, /^phix\s+5,386$/m);
+        const notes = shown.stdout.split("\n").filter((l) => /GetReferenceIdentifiers/.test(l));
+        assert.deepEqual(notes, [`no sequence digests, seqcol digest or GA4GH URLs: GetReferenceIdentifiers is a refstore extension: the server at ${proxy.endpoint} does not have it`]);
+        assert.ok(!/seqcol|http:/.test(shown.stdout.replace(notes[0], "")), "no digests or URLs");
+        const json = JSON.parse((await old("ref", store, phix.id!, "--json")).stdout);
+        assert.equal(json.identifiers, undefined);
+        assert.equal(json.md5, "609d81cffe325578efb7f5e65df94b24");
+      } finally {
+        await proxy.close();
+      }
     });
 
     test("progress: bars on a terminal (script's pseudo-terminal), a line per file otherwise, nothing extra with --json", async () => {

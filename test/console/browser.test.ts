@@ -24,6 +24,8 @@ import {
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { GENOMES_DIR, genome, manifest } from "../support/fixtures.js";
 import { startTestServer, TEST_CREDENTIALS, waitForJob } from "../support/refstore.js";
+import { seqcolDigests } from "../../src/fasta/seqcol.js";
+import { bgzfOf } from "../support/fasta-gen.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ROLE = "arn:aws:iam::111111111111:role/import";
@@ -46,6 +48,46 @@ async function listAllJobs(omics: OmicsClient, store: string, filter?: object): 
 /** the job ids of the jobs table as the page shows them */
 async function shownJobIds(page: Page): Promise<string[]> {
   return page.locator("table.jobs tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-job")!));
+}
+
+/**
+ * Open the genome view, wait until igv.js shows `locus` and has read bases of `fasta` by Range
+ * (beyond its one-byte probe); then, given `then`, go there the same way. Answers the paths
+ * igv.js fetched (what it read the reference from).
+ */
+async function genomeView(page: Page, base: string, fasta: string, locus: string, then?: string): Promise<string[]> {
+  const fetched: string[] = [];
+  const path = (url: string) => url.replace(base, "").replace(/\?.*$/, "");
+  const seen = (r: { url(): string }) => fetched.push(path(r.url()));
+  const basesRead = () => page.waitForResponse((r) => path(r.url()) === fasta && r.request().headers()["range"] !== "bytes=0-0", WAIT);
+  page.on("request", seen);
+  try {
+    assert.match(await page.getByTestId("igv-source").innerText(), /whole-file \/files URLs/);
+    let bases = basesRead();
+    await page.getByRole("button", { name: "Open the genome view (igv.js)" }).click();
+    await page.locator(".igv .igv-navbar").waitFor(WAIT);
+    await page.locator(".igv canvas").first().waitFor(WAIT);
+    // igv.js draws in a shadow root: playwright's locators reach into it
+    const input = page.locator(".igv input.igv-search-input");
+    await input.waitFor(WAIT);
+    for (const want of then ? [locus, then] : [locus]) {
+      if (want !== locus) {
+        bases = basesRead();
+        await input.fill(want);
+        await input.press("Enter");
+      }
+      const deadline = Date.now() + 30_000;
+      while ((await input.inputValue()).replace(/,/g, "") !== want) {
+        assert.ok(Date.now() < deadline, `igv.js shows ${want}, not ${await input.inputValue()}`);
+        await page.waitForTimeout(100);
+      }
+      assert.equal((await bases).status(), 206);
+    }
+    for (const spinner of await page.locator(".igv .igv-loading-spinner-container").all()) await spinner.waitFor({ state: "hidden", ...WAIT });
+    return [...new Set(fetched)];
+  } finally {
+    page.off("request", seen);
+  }
 }
 
 /** the datetime-local value (UTC, seconds) for a Date */
@@ -201,12 +243,27 @@ test("the console in chromium: stores, imports, jobs, references, cancel, errors
     await page.getByRole("heading", { name: /Reference multi/ }).waitFor(WAIT);
     const multi = manifest.files.find((f) => f.file === "multi.fa")!;
     await page.locator("table.sequences").waitFor(WAIT);
+    // each sequence's MD5 and SQ. digest: the fixtures' truth (samtools, md5sum, openssl)
     const seqs = await page.locator("table.sequences tbody tr").evaluateAll((rows) =>
       rows.map((r) => [...r.querySelectorAll("td")].map((td) => td.textContent!.trim())),
     );
-    assert.deepEqual(seqs, multi.sequences.map((s) => [s.name, s.length.toLocaleString("en")]));
-    assert.match(await page.locator(".facts").innerText(), new RegExp(multi.md5));
-    assert.match(await page.locator(".facts").innerText(), /three records/);
+    assert.deepEqual(seqs, multi.sequences.map((s) => [s.name, s.length.toLocaleString("en"), s.md5, s.ga4gh, "bases · metadata"]));
+    const facts = await page.locator(".facts").first().innerText();
+    assert.match(facts, new RegExp(multi.md5));
+    assert.match(facts, /three records/);
+    // the seqcol digest: the collection the seqcol route serves under it is this file's
+    const digest = await page.getByTestId("seqcol-digest").innerText();
+    assert.equal(digest, seqcolDigests(multi.sequences).digest);
+    const collection = await (await fetch(`${server.url}/ga4gh/seqcol/v1/collection/${digest}`)).json();
+    assert.deepEqual([collection.names, collection.lengths, collection.sequences], [multi.sequences.map((s) => s.name), multi.sequences.map((s) => s.length), multi.sequences.map((s) => s.ga4gh)]);
+    // the GA4GH links: /files SOURCE, .fai, .dict and the collection, each answering
+    const links = await page.locator("a[data-ga4gh]").evaluateAll((as) => as.map((a) => (a as HTMLAnchorElement).href));
+    assert.equal(links.length, 4);
+    assert.deepEqual((await Promise.all(links.map((l) => fetch(l).then((r) => r.status)))), [200, 200, 200, 200]);
+    assert.deepEqual(Buffer.from(await (await fetch(links[0])).arrayBuffer()), genome("multi.fa"));
+    const refget = page.locator(`tr[data-sequence='${multi.sequences[1].name}'] a`, { hasText: "metadata" });
+    const meta = (await (await fetch(await refget.evaluate((a) => (a as HTMLAnchorElement).href))).json()).metadata;
+    assert.deepEqual([meta.md5, meta.ga4gh, meta.length], [multi.sequences[1].md5, multi.sequences[1].ga4gh, multi.sequences[1].length]);
 
     await page.goto(`${server.url}/console/#/stores/${storeId}/references/${phixRef}`);
     await page.getByRole("heading", { name: /Reference phix/ }).waitFor(WAIT);
@@ -223,18 +280,10 @@ test("the console in chromium: stores, imports, jobs, references, cancel, errors
       const path = await download.path();
       assert.deepEqual(readFileSync(path), want, `${file} part 1 as downloaded`);
     }
-    // the genome view reads the reference through presigned GetReference URLs (Range within the part)
-    await page.getByRole("button", { name: "Open the genome view (igv.js)" }).click();
-    await page.locator(".igv .igv-navbar").waitFor(WAIT);
-    await page.locator(".igv canvas").first().waitFor(WAIT);
-    // igv.js draws in a shadow root: playwright's locators reach into it
-    const locus = page.locator(".igv input.igv-search-input");
-    await locus.waitFor(WAIT);
-    const deadline = Date.now() + 30_000;
-    while (!/phix:1-200/.test(await locus.inputValue())) {
-      assert.ok(Date.now() < deadline, `igv.js shows phix:1-200, not ${await locus.inputValue()}`);
-      await page.waitForTimeout(100);
-    }
+    // the genome view reads the whole-file /files URLs with Range
+    const read = await genomeView(page, server.url, `/files/${storeId}/${phixRef}/phix.fa`, "phix:1-200");
+    assert.ok(read.includes(`/files/${storeId}/${phixRef}/phix.fa`) && read.includes(`/files/${storeId}/${phixRef}/phix.fa.fai`), read.join(", "));
+    await page.waitForTimeout(300); // the canvas paints after the data is in (for the screenshot only)
     await shot("reference");
   });
 
@@ -258,6 +307,48 @@ test("the console in chromium: stores, imports, jobs, references, cancel, errors
       return rows.length === 1 && rows[0].getAttribute("data-reference") === id;
     }, phixRef, WAIT);
     await shot("references");
+  });
+
+  await step("a BGZF reference of several blocks: digests, and the genome view through /files and its .gzi", async () => {
+    // yeast chrI (230 kbp) as bgzip writes it: 4 blocks; its own store, as the references step counts this one's
+    writeFileSync(join(scratch, "yeast-chrI.fa.gz"), bgzfOf(genome("yeast-chrI.fa")));
+    const bgzfStore = (await omics.send(new CreateReferenceStoreCommand({ name: "bgzf" }))).id!;
+    const { id } = await omics.send(
+      new StartReferenceImportJobCommand({
+        referenceStoreId: bgzfStore,
+        roleArn: ROLE,
+        sources: [
+          { sourceFile: "s3://scratch/yeast-chrI.fa.gz", name: "yeast-chrI" },
+          { sourceFile: "s3://genomes/vcholerae-h1.fa.gz", name: "vcholerae-h1" },
+        ],
+      }),
+    );
+    const job = await waitForJob(omics, bgzfStore, id!);
+    assert.equal(job.status, "COMPLETED", JSON.stringify(job.sources));
+    const ref = job.sources![0].referenceId!;
+    const yeast = manifest.files.find((f) => f.file === "yeast-chrI.fa")!;
+    await page.goto(`${server.url}/console/#/stores/${bgzfStore}/references/${ref}`);
+    await page.getByRole("heading", { name: /Reference yeast-chrI/ }).waitFor(WAIT);
+    await page.locator("table.sequences").waitFor(WAIT);
+    const seqs = await page.locator("table.sequences tbody tr").evaluateAll((rows) =>
+      rows.map((r) => [...r.querySelectorAll("td")].slice(0, 4).map((td) => td.textContent!.trim())),
+    );
+    assert.deepEqual(seqs, yeast.sequences.map((s) => [s.name, s.length.toLocaleString("en"), s.md5, s.ga4gh]));
+    assert.equal(await page.getByTestId("seqcol-digest").innerText(), seqcolDigests(yeast.sequences).digest);
+    assert.equal(await page.locator("a[data-ga4gh]").count(), 5, "SOURCE, .fai, .gzi, .dict, seqcol");
+    // then bases in the third block, found through the .gzi (not the last block: igv.js 3.8.10
+    // reads nothing from a BGZF file's last block)
+    const read = await genomeView(page, server.url, `/files/${bgzfStore}/${ref}/yeast-chrI.fa.gz`, "chrI:1-200", "chrI:140001-140200");
+    for (const f of ["yeast-chrI.fa.gz", "yeast-chrI.fa.gz.fai", "yeast-chrI.fa.gz.gzi"])
+      assert.ok(read.includes(`/files/${bgzfStore}/${ref}/${f}`), `${f} read: ${read.join(", ")}`);
+    assert.ok(!read.some((p) => p.startsWith("/referencestore/")), `igv.js read no presigned part: ${read.join(", ")}`);
+    await page.waitForTimeout(300); // the canvas paints after the data is in (for the screenshot only)
+    await shot("reference-bgzf");
+
+    // NCBI gi|…| names: igv.js 3.8.10 fails on them (its alias table), and the page says so
+    await page.goto(`${server.url}/console/#/stores/${bgzfStore}/references/${job.sources![1].referenceId}`);
+    await page.getByRole("heading", { name: /Reference vcholerae-h1/ }).waitFor(WAIT);
+    await page.getByText(/No genome view: igv.js \(3.8\) cannot load sequence names of NCBI's gi\|…\| form/).waitFor(WAIT);
   });
 
   await step("a bad FASTA: the source's message as the API wrote it", async () => {

@@ -3,23 +3,11 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { crc32, deflateRawSync, gzipSync } from "node:zlib";
+import { gzipSync } from "node:zlib";
 import { ingestFasta } from "../../src/fasta/ingest.js";
 import { FastaError } from "../../src/fasta/types.js";
 import { GENOMES, chunked } from "./helpers.js";
-
-const EOF_BLOCK = Buffer.from("1f8b08040000000000ff0600424302001b0003000000000000000000", "hex");
-
-/** One BGZF block holding `text` (as bgzip writes it). */
-function block(text: Buffer): Buffer {
-  const cdata = deflateRawSync(text);
-  const h = Buffer.from("1f8b08040000000000ff060042430200", "hex");
-  const b = Buffer.concat([h, Buffer.alloc(2), cdata, Buffer.alloc(8)]);
-  b.writeUInt16LE(b.length - 1, 16);
-  b.writeUInt32LE(crc32(text), b.length - 8);
-  b.writeUInt32LE(text.length, b.length - 4);
-  return b;
-}
+import { BGZF_EOF as EOF_BLOCK, bgzfBlock as block } from "../support/fasta-gen.js";
 
 function gziOf(pairs: [number, number][]): Buffer {
   const g = Buffer.alloc(8 + 16 * pairs.length);

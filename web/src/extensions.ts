@@ -1,6 +1,7 @@
-// refstore features that other branches are adding to the server. Each is one function here so
-// that the pages need not change when the route lands.
+// refstore's own features beyond the AWS API, one function each: upload (another branch is adding
+// its route) and the GA4GH identifiers and /files URLs of a reference.
 
+import { signedJson } from "./api.js";
 import type { Session } from "./session.js";
 
 /**
@@ -17,31 +18,42 @@ export async function uploadLocalFile(_session: Session, _storeId: string, file:
 export interface SequenceFacts {
   name: string;
   length: number;
-  md5?: string;
+  md5: string;
   /** ga4gh SQ. digest */
-  ga4gh?: string;
+  ga4gh: string;
+  /** path of the refget route serving its bases (absent when the GA4GH routes are off) */
+  refget?: string;
+}
+
+/** GetReferenceIdentifiers' answer (docs/api-decisions.md); paths are relative to this origin. */
+export interface ReferenceIdentifiers {
+  seqcolDigest: string;
+  sequences: SequenceFacts[];
+  ga4ghAccess: "open" | "signed" | "off";
+  paths?: { seqcol: string; source: string; index: string; gzi?: string; dict: string };
 }
 
 /**
- * HOOK (GA4GH, issue 10): per-sequence MD5 / SQ. digests and the reference's seqcol digest, once
- * the server exposes them (e.g. the `.dict` under /files gives M5 per sequence; seqcol gives the
- * level-0 digest). Returns null while the server has no such route; the reference page then
- * shows names and lengths from the stored .fai index.
+ * Per-sequence MD5 / SQ. digests, the reference's seqcol digest and the paths of its GA4GH
+ * resources, from refstore's GetReferenceIdentifiers extension (signed like every call; the
+ * console is served by the server it talks to, so the route is there).
  */
-export async function ga4ghFacts(
-  _session: Session,
-  _storeId: string,
-  _referenceId: string,
-): Promise<{ sequences: SequenceFacts[]; seqcolDigest?: string } | null> {
-  return null;
+export function ga4ghFacts(session: Session, storeId: string, referenceId: string): Promise<ReferenceIdentifiers> {
+  return signedJson<ReferenceIdentifiers>(
+    session,
+    "GET",
+    `/referencestore/${encodeURIComponent(storeId)}/reference/${encodeURIComponent(referenceId)}/identifiers`,
+  );
 }
 
 /**
- * HOOK (GA4GH /files, issue 10): the whole-file URLs igv.js should read, once the server serves
- * /files/{store}/{reference}/{name} (whole-file Range). Returns null until then; the genome view
- * then reads a single-part uncompressed reference through presigned GetReference URLs (Range
- * within part 1), and says why it cannot show a larger one.
+ * The whole-file /files URLs igv.js reads with Range (any size, BGZF with its .gzi). Null when
+ * the server does not serve them to this page: routes off, or `signed` (they want a bearer
+ * token, which the console does not hold); the genome view then falls back to presigned parts.
  */
-export function filesUrls(_storeId: string, _referenceId: string, _name: string): { fasta: string; index: string } | null {
-  return null;
+export function filesUrls(ids: ReferenceIdentifiers): { fasta: string; index: string; gzi?: string } | null {
+  const p = ids.paths;
+  if (!p || ids.ga4ghAccess !== "open") return null;
+  const url = (path: string) => new URL(path, location.origin).href;
+  return { fasta: url(p.source), index: url(p.index), ...(p.gzi ? { gzi: url(p.gzi) } : {}) };
 }

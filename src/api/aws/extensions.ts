@@ -104,4 +104,59 @@ export function addExtensions(model: ServiceModel): void {
     output: "GetReferenceImportJobProgressResponse",
     readonly: true,
   });
+
+  // A reference's GA4GH identifiers: each sequence's digests, the seqcol digest, and the paths of
+  // the GA4GH routes that serve it (the AWS responses keep only their modelled members).
+  extension(model, {
+    name: "GetReferenceIdentifiers",
+    method: "GET",
+    requestUri: "/referencestore/{referenceStoreId}/reference/{id}/identifiers",
+    shapes: {
+      Ga4ghIdentifier: { type: "string" },
+      Ga4ghPath: { type: "string" },
+      Ga4ghAccess: { type: "string", enum: ["open", "signed", "off"] },
+      SequenceLength: { type: "long", min: 0 },
+      ReferenceSequenceIdentifiers: {
+        type: "structure",
+        required: ["name", "length", "md5", "ga4gh"],
+        members: {
+          name: { shape: "Ga4ghIdentifier" },
+          length: { shape: "SequenceLength" },
+          md5: { shape: "Md5" },
+          ga4gh: { shape: "Ga4ghIdentifier" },
+          refget: { shape: "Ga4ghPath" },
+        },
+      },
+      ReferenceSequenceIdentifiersList: { type: "list", member: { shape: "ReferenceSequenceIdentifiers" } },
+      ReferenceGa4ghPaths: {
+        type: "structure",
+        required: ["seqcol", "source", "index", "dict"],
+        members: {
+          seqcol: { shape: "Ga4ghPath" },
+          source: { shape: "Ga4ghPath" },
+          index: { shape: "Ga4ghPath" },
+          gzi: { shape: "Ga4ghPath" },
+          dict: { shape: "Ga4ghPath" },
+        },
+      },
+      GetReferenceIdentifiersResponse: {
+        type: "structure",
+        required: ["id", "referenceStoreId", "status", "md5", "seqcolDigest", "sequences", "ga4ghAccess"],
+        members: {
+          id: { shape: "ReferenceId" },
+          referenceStoreId: { shape: "ReferenceStoreId" },
+          status: { shape: "ReferenceStatus" },
+          md5: { shape: "Md5" },
+          seqcolDigest: { shape: "Ga4ghIdentifier" },
+          sequences: { shape: "ReferenceSequenceIdentifiersList" },
+          ga4ghAccess: { shape: "Ga4ghAccess" },
+          paths: { shape: "ReferenceGa4ghPaths" },
+        },
+      },
+    },
+    // the same URI labels as GetReferenceMetadata
+    input: "GetReferenceMetadataRequest",
+    output: "GetReferenceIdentifiersResponse",
+    readonly: true,
+  });
 }

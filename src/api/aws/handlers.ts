@@ -3,12 +3,22 @@
 // made and parsed, and GetReference's unmodelled headers are set.
 
 import type { Service } from "../../service/index.js";
+import type { Ga4ghAccess } from "../../config.js";
 import type { Caller } from "../../service/context.js";
 import { NotFound } from "../../service/errors.js";
 import { parseArn } from "./arns.js";
 import type { ResponseExtra } from "./serialize.js";
 import type { Input, OperationName, Output } from "./types.js";
-import { jobProgressView, jobSummaryView, jobView, referenceListView, referenceMetadataView, startedJobView, storeView } from "./views.js";
+import {
+  jobProgressView,
+  jobSummaryView,
+  jobView,
+  referenceIdentifiersView,
+  referenceListView,
+  referenceMetadataView,
+  startedJobView,
+  storeView,
+} from "./views.js";
 
 /** One request as a handler sees it. */
 export interface AwsCall {
@@ -29,7 +39,8 @@ function listFilter<T extends object>(own: T, f: { createdAfter?: Date; createdB
   return { ...own, createdAfter: ms(f.createdAfter), createdBefore: ms(f.createdBefore) };
 }
 
-export function awsHandlers(service: Service): Handlers {
+/** `ga4ghAccess`: how this process serves the GA4GH routes (GetReferenceIdentifiers tells). */
+export function awsHandlers(service: Service, ga4ghAccess: Ga4ghAccess): Handlers {
   const { stores, importJobs, references, tags } = service;
 
   /** A tag target from an ARN: only this server's own, in the caller's account and region. */
@@ -89,6 +100,9 @@ export function awsHandlers(service: Service): Handlers {
     async GetReferenceMetadata(call, input) {
       const r = await references.getReference(call.caller, input.referenceStoreId, input.id);
       return referenceMetadataView(call.region, call.caller.accountId, r, references.geometry);
+    },
+    async GetReferenceIdentifiers(call, input) {
+      return referenceIdentifiersView(await references.identifiers(call.caller, input.referenceStoreId, input.id), ga4ghAccess);
     },
     async GetReference(call, input) {
       const part = await references.readPart(call.caller, input.referenceStoreId, input.id, {

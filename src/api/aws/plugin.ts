@@ -7,6 +7,7 @@
 
 import type { Readable } from "node:stream";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { Ga4ghAccess } from "../../config.js";
 import type { Service } from "../../service/index.js";
 import { toAwsError, AwsError } from "./errors.js";
 import { awsHandlers, type AwsCall } from "./handlers.js";
@@ -27,6 +28,8 @@ export interface AwsApiOptions {
   credentials: CredentialLookup;
   /** region of the ARNs this server issues */
   region: string;
+  /** REFSTORE_GA4GH_ACCESS, which GetReferenceIdentifiers reports (default open) */
+  ga4ghAccess?: Ga4ghAccess;
 }
 
 const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as const;
@@ -35,7 +38,7 @@ const METHODS = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS"] as 
 const ROOT_SEGMENTS = [...new Set(Object.values(model.operations).map((op) => op.http.requestUri.split(/[/?]/)[1]))];
 
 export const awsApi: FastifyPluginAsync<AwsApiOptions> = async (app, opts) => {
-  const handlers = awsHandlers(opts.service);
+  const handlers = awsHandlers(opts.service, opts.ga4ghAccess ?? "open");
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser("*", { parseAs: "buffer", bodyLimit: MAX_BODY_BYTES }, (_req, body, done) => done(null, body));

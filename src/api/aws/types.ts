@@ -51,6 +51,19 @@ export interface Operations {
   CancelReferenceImportJob: [Sdk.GetReferenceImportJobRequest, Sdk.GetReferenceImportJobResponse];
   /** refstore extension: live progress of each source (not in the SDK: its own types) */
   GetReferenceImportJobProgress: [Sdk.GetReferenceImportJobRequest, ImportJobProgress];
+  /** refstore extension: a reference's GA4GH identifiers (same input members as GetReferenceMetadata) */
+  GetReferenceIdentifiers: [Sdk.GetReferenceMetadataRequest, ReferenceIdentifiersOutput];
+}
+
+export interface ReferenceIdentifiersOutput {
+  id: string;
+  referenceStoreId: string;
+  status: Sdk.ReferenceStatus;
+  md5: string;
+  seqcolDigest: string;
+  sequences: { name: string; length: number; md5: string; ga4gh: string; refget?: string }[];
+  ga4ghAccess: "open" | "signed" | "off";
+  paths?: { seqcol: string; source: string; index: string; gzi?: string; dict: string };
 }
 
 export interface ImportJobProgress {

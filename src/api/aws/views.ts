@@ -2,7 +2,9 @@
 // the members the model has (the serialiser drops anything else, but views state it first).
 
 import type { JobRecord, JobSummary, ReferenceRecord, SourceProgress, StoreRecord } from "../../catalog/types.js";
-import type { PartGeometry } from "../../service/references.js";
+import type { Ga4ghAccess } from "../../config.js";
+import type { PartGeometry, ReferenceIdentifiers } from "../../service/references.js";
+import { ga4ghPaths, refgetPath } from "../ga4gh-paths.js";
 import { referenceArn, storeArn } from "./arns.js";
 import type { Output } from "./types.js";
 
@@ -100,5 +102,31 @@ export function referenceMetadataView(
     files: { source: geometry(r.source), index: geometry(r.index) },
     creationType: "IMPORT",
     creationJobId: r.creationJobId,
+  };
+}
+
+/**
+ * GetReferenceIdentifiers (extension): the catalog's digests, and the paths of the GA4GH routes
+ * that serve the reference: none when those routes are off, or when the reference is not ACTIVE
+ * (they serve live references only).
+ */
+export function referenceIdentifiersView(x: ReferenceIdentifiers, access: Ga4ghAccess): Output<"GetReferenceIdentifiers"> {
+  const r = x.reference;
+  const served = access !== "off" && r.status === "ACTIVE";
+  return {
+    id: r.id,
+    referenceStoreId: r.storeId,
+    status: r.status,
+    md5: r.md5,
+    seqcolDigest: x.seqcolDigest,
+    sequences: x.sequences.map((s) => ({
+      name: s.name,
+      length: s.length,
+      md5: s.md5,
+      ga4gh: s.ga4gh,
+      refget: served ? refgetPath(s.ga4gh) : undefined,
+    })),
+    ga4ghAccess: access,
+    paths: served ? ga4ghPaths(r, x.seqcolDigest) : undefined,
   };
 }

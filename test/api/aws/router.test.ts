@@ -20,13 +20,14 @@ function rejects(fn: () => unknown, code: string, re?: RegExp): AwsError {
 
 const enc = encodeURIComponent;
 
-test("model: 14 AWS operations + the cancel and progress extensions", () => {
+test("model: 14 AWS operations + the cancel, progress and identifiers extensions", () => {
   assert.equal(awsOperationNames.length, 14);
-  assert.equal(operationNames.length, 16);
+  assert.equal(operationNames.length, 17);
   assert.ok(operationNames.includes("CancelReferenceImportJob"));
   assert.equal(getOperation("CancelReferenceImportJob").output?.shape, "GetReferenceImportJobResponse");
   assert.equal(getOperation("GetReferenceImportJobProgress").http.requestUri, "/referencestore/{referenceStoreId}/importjob/{id}/progress");
-  assert.equal(routeTable.length, 16);
+  assert.equal(getOperation("GetReferenceIdentifiers").http.requestUri, "/referencestore/{referenceStoreId}/reference/{id}/identifiers");
+  assert.equal(routeTable.length, 17);
 });
 
 test("route table comes from the model's requestUri templates", () => {
@@ -55,6 +56,7 @@ const CASES: [string, string, string, Record<string, string>][] = [
   ["GET", `/tags/${enc(REF_ARN)}`, "ListTagsForResource", { resourceArn: REF_ARN }],
   ["POST", "/referencestore/1234567890/importjob/2222222222/cancel", "CancelReferenceImportJob", { referenceStoreId: "1234567890", id: "2222222222" }],
   ["GET", "/referencestore/1234567890/importjob/2222222222/progress", "GetReferenceImportJobProgress", { referenceStoreId: "1234567890", id: "2222222222" }],
+  ["GET", "/referencestore/1234567890/reference/1111111111/identifiers", "GetReferenceIdentifiers", { referenceStoreId: "1234567890", id: "1111111111" }],
 ];
 
 test("every operation routes by method + raw path, labels decoded", () => {
@@ -65,7 +67,7 @@ test("every operation routes by method + raw path, labels decoded", () => {
     assert.deepEqual(m.labels, labels, `${method} ${url}`);
     seen.add(op);
   }
-  assert.equal(seen.size, 16);
+  assert.equal(seen.size, operationNames.length);
 });
 
 test("percent-encoded ARN label: raw path matched, then decoded", () => {

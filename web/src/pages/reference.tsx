@@ -1,15 +1,12 @@
 import { GetReferenceCommand, GetReferenceMetadataCommand, type FileInformation, type GetReferenceMetadataResponse } from "@aws-sdk/client-omics";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { omics, presignPart } from "../api.js";
-import { filesUrls, ga4ghFacts, type SequenceFacts } from "../extensions.js";
-import { parseFai } from "../fai.js";
+import { filesUrls, ga4ghFacts, type ReferenceIdentifiers } from "../extensions.js";
 import { href } from "../router.js";
 import type { Session } from "../session.js";
 import { ErrorBox, Loading, Status, Time, fmtBytes, usePoll } from "../ui.js";
 import { StoreNav } from "./store-nav.js";
 
-/** the .fai is read for the sequence table only up to this size (a draft assembly's can be huge) */
-const MAX_INDEX_BYTES = 8 * 1024 * 1024;
 const SHOWN_SEQUENCES = 500;
 
 type FileKind = "SOURCE" | "INDEX";
@@ -17,44 +14,18 @@ type FileKind = "SOURCE" | "INDEX";
 interface Facts {
   meta: GetReferenceMetadataResponse;
   gzip: boolean;
-  sequences?: SequenceFacts[];
-  sequencesNote?: string;
-  seqcolDigest?: string;
-}
-
-async function readAll(session: Session, storeId: string, id: string, file: FileKind, parts: number): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for (let partNumber = 1; partNumber <= parts; partNumber++) {
-    const out = await omics(session).send(new GetReferenceCommand({ referenceStoreId: storeId, id, partNumber, file }));
-    chunks.push(await out.payload!.transformToByteArray());
-  }
-  const total = chunks.reduce((n, c) => n + c.length, 0);
-  const all = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) all.set(c, (at += c.length) - c.length);
-  return all;
+  ids: ReferenceIdentifiers;
 }
 
 async function loadFacts(session: Session, storeId: string, id: string): Promise<Facts> {
-  const meta = await omics(session).send(new GetReferenceMetadataCommand({ referenceStoreId: storeId, id }));
+  const [meta, ids] = await Promise.all([
+    omics(session).send(new GetReferenceMetadataCommand({ referenceStoreId: storeId, id })),
+    ga4ghFacts(session, storeId, id),
+  ]);
   // the first two bytes tell a gzip/BGZF source (file name and igv.js need to know)
   const head = await omics(session).send(new GetReferenceCommand({ referenceStoreId: storeId, id, partNumber: 1, file: "SOURCE", range: "bytes=0-1" }));
   const magic = await head.payload!.transformToByteArray();
-  const facts: Facts = { meta, gzip: magic[0] === 0x1f && magic[1] === 0x8b };
-  const fromServer = await ga4ghFacts(session, storeId, id);
-  if (fromServer) {
-    facts.sequences = fromServer.sequences;
-    facts.seqcolDigest = fromServer.seqcolDigest;
-    return facts;
-  }
-  const index = meta.files?.index;
-  if (index?.contentLength !== undefined && index.contentLength <= MAX_INDEX_BYTES) {
-    const bytes = await readAll(session, storeId, id, "INDEX", index.totalParts ?? 1);
-    facts.sequences = parseFai(new TextDecoder().decode(bytes));
-  } else if (index) {
-    facts.sequencesNote = `The index is ${fmtBytes(index.contentLength)}: download it below to see every sequence.`;
-  }
-  return facts;
+  return { meta, ids, gzip: magic[0] === 0x1f && magic[1] === 0x8b };
 }
 
 function fileName(name: string, file: FileKind, gzip: boolean): string {
@@ -92,16 +63,25 @@ function GenomeView({ session, storeId, facts }: { session: Session; storeId: st
   const [error, setError] = useState<unknown>(null);
   const meta = facts.meta;
   const source = meta.files?.source;
-  const whole = filesUrls(storeId, meta.id!, fileName(meta.name ?? meta.id!, "SOURCE", facts.gzip));
+  const whole = filesUrls(facts.ids);
   // Without /files, igv.js can read only what one GetReference part holds (Range is per part),
   // and a compressed source needs a .gzi that the AWS API does not serve.
-  const why = whole
-    ? undefined
-    : facts.gzip
-      ? "a compressed reference needs the server's /files route (its .gzi), which this server lacks"
-      : (source?.totalParts ?? 1) > 1
-        ? "a reference of more than one part needs the server's /files route (whole-file ranges), which this server lacks"
-        : undefined;
+  const lacking =
+    facts.ids.ga4ghAccess === "off"
+      ? "the server's /files route, which is off on this server (REFSTORE_GA4GH_ACCESS=off)"
+      : "the server's /files route, which wants a bearer token this page does not hold (REFSTORE_GA4GH_ACCESS=signed)";
+  // igv.js 3.8.10's alias table throws on NCBI names with a version (`gi|…|gb|X.1|`): a bug in
+  // ChromAliasDefaults.update (`const alias = alias.substring(…)`), not in the files
+  const igvTrap = facts.ids.sequences.find((s) => s.name.startsWith("gi|") && s.name.includes("."));
+  const why = igvTrap
+    ? `igv.js (3.8) cannot load sequence names of NCBI's gi|…| form with a version, such as ${igvTrap.name}`
+    : whole
+      ? undefined
+      : facts.gzip
+        ? `a compressed reference needs its .gzi from ${lacking}`
+        : (source?.totalParts ?? 1) > 1
+          ? `a reference of more than one part needs whole-file ranges from ${lacking}`
+          : undefined;
 
   useEffect(() => {
     if (!open || !div.current) return;
@@ -116,10 +96,11 @@ function GenomeView({ session, storeId, facts }: { session: Session; storeId: st
       const igv = (await import("igv")).default;
       if (gone || !div.current) return;
       remove = igv.removeBrowser as (b: never) => void;
-      const first = facts.sequences?.[0];
+      const first = facts.ids.sequences[0];
+      const gzi = whole?.gzi;
       // loadDefaultGenomes is a real option that igv.d.ts does not list
       const options = {
-        reference: { id: meta.id!, name: meta.name ?? meta.id!, fastaURL: urls.fasta, indexURL: urls.index },
+        reference: { id: meta.id!, name: meta.name ?? meta.id!, fastaURL: urls.fasta, indexURL: urls.index, ...(gzi ? { compressedIndexURL: gzi } : {}) },
         ...(first ? { locus: `${first.name}:1-${Math.min(first.length, 200)}` } : {}),
         showNavigation: true,
         // igv.js would fetch its genome list from igv.org: this page talks to its own server only
@@ -138,6 +119,9 @@ function GenomeView({ session, storeId, facts }: { session: Session; storeId: st
   if (why) return <p class="hint">No genome view: {why}.</p>;
   return (
     <>
+      <p class="hint" data-testid="igv-source">
+        igv.js reads {whole ? "the whole-file /files URLs (Range)" : "presigned GetReference URLs of part 1 (the /files route is not open to this page)"}.
+      </p>
       {!open ? (
         <button type="button" onClick={() => setOpen(true)}>
           Open the genome view (igv.js)
@@ -153,13 +137,47 @@ function GenomeView({ session, storeId, facts }: { session: Session; storeId: st
   );
 }
 
+/** Where the genomics tools find the reference: /files (samtools, igv.js, GATK), seqcol, refget. */
+function Ga4ghLinks({ ids }: { ids: ReferenceIdentifiers }) {
+  const p = ids.paths;
+  if (!p)
+    return (
+      <p class="hint">
+        {ids.ga4ghAccess === "off" ? "The GA4GH routes are off on this server (REFSTORE_GA4GH_ACCESS=off)." : "The GA4GH routes serve active references only."}
+      </p>
+    );
+  const url = (path: string) => new URL(path, location.origin).href;
+  const rows: [string, string][] = [
+    ["FASTA (samtools faidx, igv.js)", p.source],
+    ["index (.fai)", p.index],
+    ...(p.gzi ? ([["BGZF index (.gzi)", p.gzi]] as [string, string][]) : []),
+    ["sequence dictionary (.dict, for GATK)", p.dict],
+    ["sequence collection (seqcol)", p.seqcol],
+  ];
+  return (
+    <>
+      {ids.ga4ghAccess === "signed" ? <p class="hint">These routes want <code>Authorization: Bearer &lt;token&gt;</code> (REFSTORE_GA4GH_ACCESS=signed).</p> : null}
+      <dl class="facts ga4gh">
+        {rows.map(([label, path]) => (
+          <>
+            <dt>{label}</dt>
+            <dd>
+              <a href={path} data-ga4gh={label}>
+                <code>{url(path)}</code>
+              </a>
+            </dd>
+          </>
+        ))}
+      </dl>
+    </>
+  );
+}
+
 export function Reference({ session, storeId, referenceId }: { session: Session; storeId: string; referenceId: string }) {
   const r = usePoll(() => loadFacts(session, storeId, referenceId), [session, storeId, referenceId], 0, () => false);
   const facts = r.data;
   const meta = facts?.meta;
   const name = meta?.name ?? referenceId;
-  // per-sequence digests come with the GA4GH routes (extensions.ts ga4ghFacts); the .fai has none
-  const digests = facts?.sequences?.some((s) => s.md5 || s.ga4gh) ?? false;
   return (
     <main id="main" tabIndex={-1}>
       <StoreNav session={session} storeId={storeId} current="references" trail={`Reference ${name}`} />
@@ -179,14 +197,10 @@ export function Reference({ session, storeId, referenceId }: { session: Session;
             <dd>
               <code>{meta.md5}</code>
             </dd>
-            {facts.seqcolDigest ? (
-              <>
-                <dt>seqcol digest</dt>
-                <dd>
-                  <code>{facts.seqcolDigest}</code>
-                </dd>
-              </>
-            ) : null}
+            <dt>seqcol digest</dt>
+            <dd>
+              <code data-testid="seqcol-digest">{facts.ids.seqcolDigest}</code>
+            </dd>
             <dt>Description</dt>
             <dd>{meta.description ?? "—"}</dd>
             <dt>ARN</dt>
@@ -251,37 +265,47 @@ export function Reference({ session, storeId, referenceId }: { session: Session;
           </table>
 
           <h2>Sequences</h2>
-          {facts.sequencesNote ? <p class="hint">{facts.sequencesNote}</p> : null}
-          {facts.sequences ? (
-            <>
-              <p>
-                {facts.sequences.length} sequence{facts.sequences.length === 1 ? "" : "s"}
-                {facts.sequences.length > SHOWN_SEQUENCES ? `, the first ${SHOWN_SEQUENCES} shown` : ""}.
-              </p>
-              <table class="sequences">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Length</th>
-                    {digests ? <th scope="col">MD5</th> : null}
-                    {digests ? <th scope="col">SQ. digest</th> : null}
-                  </tr>
-                </thead>
-                <tbody>
-                  {facts.sequences.slice(0, SHOWN_SEQUENCES).map((s) => (
-                    <tr data-sequence={s.name}>
-                      <td>
-                        <code>{s.name}</code>
-                      </td>
-                      <td class="num">{s.length.toLocaleString("en")}</td>
-                      {digests ? <td>{s.md5 ? <code>{s.md5}</code> : "—"}</td> : null}
-                      {digests ? <td>{s.ga4gh ? <code>{s.ga4gh}</code> : "—"}</td> : null}
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </>
-          ) : null}
+          <p>
+            {facts.ids.sequences.length} sequence{facts.ids.sequences.length === 1 ? "" : "s"}
+            {facts.ids.sequences.length > SHOWN_SEQUENCES ? `, the first ${SHOWN_SEQUENCES} shown` : ""}.
+          </p>
+          <table class="sequences">
+            <thead>
+              <tr>
+                <th scope="col">Name</th>
+                <th scope="col">Length</th>
+                <th scope="col">MD5</th>
+                <th scope="col">SQ. digest</th>
+                {facts.ids.paths ? <th scope="col">refget</th> : null}
+              </tr>
+            </thead>
+            <tbody>
+              {facts.ids.sequences.slice(0, SHOWN_SEQUENCES).map((s) => (
+                <tr data-sequence={s.name}>
+                  <td>
+                    <code>{s.name}</code>
+                  </td>
+                  <td class="num">{s.length.toLocaleString("en")}</td>
+                  <td>
+                    <code>{s.md5}</code>
+                  </td>
+                  <td>
+                    <code>{s.ga4gh}</code>
+                  </td>
+                  {facts.ids.paths ? <td>{s.refget ? (
+                        <>
+                          <a href={s.refget}>bases</a> · <a href={`${s.refget}/metadata`}>metadata</a>
+                        </>
+                      ) : (
+                        "—"
+                      )}</td> : null}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+
+          <h2>GA4GH</h2>
+          <Ga4ghLinks ids={facts.ids} />
 
           <h2>Genome view</h2>
           {meta.status === "ACTIVE" ? <GenomeView session={session} storeId={storeId} facts={facts} /> : <p class="hint">The reference is not active.</p>}
