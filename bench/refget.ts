@@ -1,4 +1,4 @@
-// npm run bench:refget [-- --size <GiB>] [-- --requests 20000] [-- --concurrency 8] [-- --reads 1000000] [-- --keep]
+// npm run bench:refget [-- --size <GiB>] [-- --requests 20000] [-- --concurrency 8] [-- --reads 10000000] [-- --vs <main.js>] [-- --keep]
 //
 // The GA4GH read path of a real refstore (`refstore serve`, SQLite + disk, a child process) on
 // one generated genome of --size GiB (default 1: 4 records of ~264 Mbp, 60-column lines), stored
@@ -15,6 +15,9 @@
 //     REF_PATH pointing at refstore and an empty REF_CACHE, beside the same decode with the local
 //     FASTA (-T) and with the same sequence served by a plain static file server (node:http +
 //     createReadStream of <md5> files, its own child process) and an empty REF_CACHE.
+// --vs <path>: another build's dist/src/cli/main.js as a second refstore (its own data directory,
+// the same files imported), measured in the same run, turn about with this build (A/B of a change
+// on a machine whose speed drifts).
 // Every body is checked (length; the whole sequence's MD5) before any speed is printed.
 
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -44,7 +47,8 @@ const arg = (name: string, def: string) => {
 const SIZE_GIB = Number(arg("size", "1"));
 const REQUESTS = Number(arg("requests", "20000"));
 const CONCURRENCY = Number(arg("concurrency", "8"));
-const READS = Number(arg("reads", "1000000"));
+const READS = Number(arg("reads", "10000000"));
+const VS = arg("vs", "");
 const KEEP = args.includes("--keep");
 const HERE = dirname(fileURLToPath(import.meta.url));
 const CLI = join(HERE, "../src/cli/main.js");
@@ -186,22 +190,27 @@ async function main() {
   const bg = await shell(`bgzip -@ ${cpus().length} -c ${plain} > ${gz} && samtools faidx ${gz} && samtools faidx ${plain}`);
   if (bg.code !== 0) throw new Error(bg.stderr);
 
-  const port = await freePort();
-  const dataDir = join(dir, "data");
-  const server = await startChild("refstore", [CLI, "serve", "--role", "all", "--port", String(port)], {
-    REFSTORE_DATA_DIR: dataDir,
-    REFSTORE_BUCKET_MOUNTS: `bench=${dir}`,
-    REFSTORE_LOG_LEVEL: "warn",
-    REFSTORE_ACCESS_KEY_ID: CRED.accessKeyId,
-    REFSTORE_SECRET_ACCESS_KEY: CRED.secretAccessKey,
-    REFSTORE_ACCOUNT_ID: CRED.accountId,
-  }, port);
-  onCleanup(() => server.stop());
+  const builds = [{ name: "refstore", cli: CLI }, ...(VS ? [{ name: "baseline (--vs)", cli: VS }] : [])];
+  const servers: { name: string; port: number; omics: OmicsClient; store: string }[] = [];
+  for (const [i, b] of builds.entries()) {
+    const port = await freePort();
+    const server = await startChild(b.name, [b.cli, "serve", "--role", "all", "--port", String(port)], {
+      REFSTORE_DATA_DIR: join(dir, `data-${i}`),
+      REFSTORE_BUCKET_MOUNTS: `bench=${dir}`,
+      REFSTORE_LOG_LEVEL: "warn",
+      REFSTORE_ACCESS_KEY_ID: CRED.accessKeyId,
+      REFSTORE_SECRET_ACCESS_KEY: CRED.secretAccessKey,
+      REFSTORE_ACCOUNT_ID: CRED.accountId,
+    }, port);
+    onCleanup(() => server.stop());
+    const omics = new OmicsClient({ region: "us-east-1", endpoint: `http://127.0.0.1:${port}`, disableHostPrefix: true, credentials: CRED, maxAttempts: 1 });
+    const store = (await omics.send(new CreateReferenceStoreCommand({ name: "bench-refget" }))).id!;
+    servers.push({ name: b.name, port, omics, store });
+  }
+  const port = servers[0].port;
   const barePort = await freePort();
   const bare = await startChild("bare node:http", ["-e", BARE, String(barePort)], {}, barePort);
   onCleanup(() => bare.stop());
-  const omics = new OmicsClient({ region: "us-east-1", endpoint: `http://127.0.0.1:${port}`, disableHostPrefix: true, credentials: CRED, maxAttempts: 1 });
-  const store = (await omics.send(new CreateReferenceStoreCommand({ name: "bench-refget" }))).id!;
 
   const rows: string[][] = [];
   const bareLoad = await load(barePort, () => "/", REQUESTS, CONCURRENCY, 1000);
@@ -211,38 +220,46 @@ async function main() {
   const whole: string[][] = [];
   // BGZF first, then (BGZF deleted) plain: the CRAM decodes below read the plain copy
   for (const [label, file] of [["BGZF", "genome.fa.gz"], ["plain", "genome.fa"]] as const) {
-    const refId = await importFile(omics, store, file);
+    const refIds: string[] = [];
+    for (const sv of servers) refIds.push(await importFile(sv.omics, sv.store, file));
     const list = await getJson(port, "/ga4gh/seqcol/v1/list/collection");
     const col = await getJson(port, `/ga4gh/seqcol/v1/collection/${list.results[0]}`);
     const meta = (await getJson(port, `/ga4gh/refget/v2/sequence/${col.sequences[0]}/metadata`)).metadata;
     chr1 = { ga4gh: meta.ga4gh, md5: meta.md5, length: meta.length };
     const ids: string[] = col.sequences;
     const lens: number[] = col.lengths;
-    let x = 12345;
-    const random = () => {
-      x = (x * 1103515245 + 12345) % 2147483648;
-      const k = x % ids.length;
-      const s = Math.floor((x / 2147483648) * (lens[k] - 1000));
-      return `/ga4gh/refget/v2/sequence/${ids[k]}?start=${s}&end=${s + 1000}`;
-    };
-    const r = await load(port, random, REQUESTS, CONCURRENCY, 1000);
-    rows.push([`refstore refget, ${label}, random 1 kbp start/end`, fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.rps, 0), `${fmt((100 * r.rps) / bareLoad.rps, 0)}%`]);
+    for (const sv of servers) {
+      let x = 12345;
+      const random = () => {
+        x = (x * 1103515245 + 12345) % 2147483648;
+        const k = x % ids.length;
+        const s = Math.floor((x / 2147483648) * (lens[k] - 1000));
+        return `/ga4gh/refget/v2/sequence/${ids[k]}?start=${s}&end=${s + 1000}`;
+      };
+      const r = await load(sv.port, random, REQUESTS, CONCURRENCY, 1000);
+      rows.push([`${sv.name} refget, ${label}, random 1 kbp start/end`, fmt(r.p50, 2), fmt(r.p99, 2), fmt(r.rps, 0), `${fmt((100 * r.rps) / bareLoad.rps, 0)}%`]);
+    }
 
-    const ours: number[] = [];
+    const ours: number[][] = servers.map(() => []);
     const theirs: number[] = [];
-    const checked = await download(port, `/ga4gh/refget/v2/sequence/${chr1.ga4gh}`, true);
-    if (checked.bytes !== chr1.length || checked.md5 !== chr1.md5) throw new Error(`whole chr1 (${label}): ${checked.bytes} bytes, md5 ${checked.md5}`);
+    for (const sv of servers) {
+      const checked = await download(sv.port, `/ga4gh/refget/v2/sequence/${chr1.ga4gh}`, true);
+      if (checked.bytes !== chr1.length || checked.md5 !== chr1.md5) throw new Error(`whole chr1 (${label}, ${sv.name}): ${checked.bytes} bytes, md5 ${checked.md5}`);
+    }
     for (let i = 0; i < 2; i++) {
-      const d = await download(port, `/ga4gh/refget/v2/sequence/${chr1.ga4gh}`, false);
-      if (d.bytes !== chr1.length) throw new Error(`whole chr1 (${label}): ${d.bytes} bytes`);
-      ours.push(d.seconds);
+      for (const [k, sv] of servers.entries()) {
+        const d = await download(sv.port, `/ga4gh/refget/v2/sequence/${chr1.ga4gh}`, false);
+        if (d.bytes !== chr1.length) throw new Error(`whole chr1 (${label}, ${sv.name}): ${d.bytes} bytes`);
+        ours[k].push(d.seconds);
+      }
       const s = await shell(`samtools faidx ${join(dir, file)} chr1 > /dev/null`);
       if (s.code !== 0) throw new Error(s.stderr);
       theirs.push(s.seconds);
     }
     const mb = chr1.length / 1e6;
-    whole.push([label, fmt(mb / Math.min(...ours), 0), fmt(mb / Math.min(...theirs), 0), `${fmt(Math.min(...theirs) / Math.min(...ours), 2)}×`]);
-    if (label === "BGZF") await omics.send(new DeleteReferenceCommand({ referenceStoreId: store, id: refId }));
+    for (const [k, sv] of servers.entries())
+      whole.push([`${label}, ${sv.name}`, fmt(mb / Math.min(...ours[k]), 0), fmt(mb / Math.min(...theirs), 0), `${fmt(Math.min(...theirs) / Math.min(...ours[k]), 2)}×`]);
+    if (label === "BGZF") for (const [k, sv] of servers.entries()) await sv.omics.send(new DeleteReferenceCommand({ referenceStoreId: sv.store, id: refIds[k] }));
   }
 
   // CRAM: reads on chr1 from the bases refstore serves (checked against the MD5 above)
@@ -292,9 +309,10 @@ async function main() {
   const local = await decode("local FASTA");
   renameSync(plain, `${plain}.away`); // REF_PATH decodes must not find the local file
   const viaStatic = await decode("static server", `http://127.0.0.1:${staticPort}/%s`);
-  const viaRefstore = await decode("refstore", `http://127.0.0.1:${port}/ga4gh/refget/v2/sequence/%s`);
+  const viaRefstore: { name: string; seconds: number; lines: string }[] = [];
+  for (const sv of servers) viaRefstore.push({ name: sv.name, ...(await decode(sv.name, `http://127.0.0.1:${sv.port}/ga4gh/refget/v2/sequence/%s`)) });
   renameSync(`${plain}.away`, plain);
-  if (local.lines !== viaStatic.lines || local.lines !== viaRefstore.lines) throw new Error(`decoded records differ: ${local.lines}, ${viaStatic.lines}, ${viaRefstore.lines}`);
+  for (const v of [viaStatic, ...viaRefstore]) if (v.lines !== local.lines) throw new Error(`decoded records differ: ${local.lines} locally, ${v.lines} over REF_PATH`);
 
   console.log(`\nrandom 1 kbp subsequences: ${REQUESTS} requests, ${CONCURRENCY} in flight, keep-alive, after a warm-up (${cpus().length} cores, one client process)`);
   console.table(rows.map(([what, p50, p99, rps, rel]) => ({ what, "p50 ms": p50, "p99 ms": p99, "req/s": rps, "of bare": rel })));
@@ -304,7 +322,7 @@ async function main() {
   console.table([
     { reference: "local FASTA (-T)", seconds: fmt(local.seconds, 2) },
     { reference: "REF_PATH → static file server", seconds: fmt(viaStatic.seconds, 2) },
-    { reference: "REF_PATH → refstore refget", seconds: fmt(viaRefstore.seconds, 2), "vs static": `${fmt(viaRefstore.seconds / viaStatic.seconds, 2)}×` },
+    ...viaRefstore.map((v) => ({ reference: `REF_PATH → ${v.name} refget`, seconds: fmt(v.seconds, 2), "vs static": `${fmt(v.seconds / viaStatic.seconds, 2)}×` })),
   ]);
 }
 

@@ -12,11 +12,15 @@ import { fileURLToPath } from "node:url";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const SRC = join(ROOT, "src");
 
-/** Which layer a file of src/ belongs to: "api/<name>" for each API, "api" for what they share. */
+/**
+ * Which layer a file of src/ belongs to: "api/<name>" for each API, "api" for what they share
+ * (the files directly in src/api/, and src/api/auth/: who signed a request, for every API).
+ */
+const SHARED_API_DIRS = ["auth"];
 function layerOf(file: string): string {
   const parts = relative(SRC, file).split(/[\\/]/);
   if (parts.length === 1) return parts[0].replace(/\.ts$/, ""); // config.ts
-  if (parts[0] === "api") return parts.length === 2 ? "api" : `api/${parts[1]}`;
+  if (parts[0] === "api") return parts.length === 2 || SHARED_API_DIRS.includes(parts[1]) ? "api" : `api/${parts[1]}`;
   return parts[0];
 }
 
@@ -99,5 +103,7 @@ test("the layering check catches an upward import", () => {
   assert.ok(!allowed("jobs").includes("service"));
   assert.equal(layerOf(join(SRC, "api/aws/plugin.ts")), "api/aws");
   assert.equal(layerOf(join(SRC, "api/request-info.ts")), "api");
+  assert.equal(layerOf(join(SRC, "api/auth/sigv4.ts")), "api");
+  assert.ok(allowed("api").every((l) => !l.startsWith("api/") && l !== "*api/"), "what the APIs share imports no API");
   assert.equal(layerOf(join(SRC, "config.ts")), "config");
 });

@@ -9,7 +9,7 @@ import Fastify, { LogController } from "fastify";
 import type { Logger } from "pino";
 import { awsApi, MAX_BODY_BYTES } from "../api/aws/plugin.js";
 import { bearerTokenMap, ga4ghApi } from "../api/ga4gh/plugin.js";
-import type { CredentialLookup } from "../api/aws/sigv4.js";
+import type { CredentialLookup } from "../api/auth/sigv4.js";
 import { opsApi, type OpsOptions } from "../api/ops/plugin.js";
 import { consoleUi } from "../api/console/plugin.js";
 import "../api/request-info.js";
@@ -96,10 +96,17 @@ export async function buildHttp(opts: HttpOptions) {
 
   await app.register(opsApi, opts.ops);
   if (opts.service) {
+    const credentials = credentialLookup(opts.credentials);
     const ga4ghAccess = opts.ga4ghAccess ?? "open";
-    await app.register(awsApi, { service: opts.service, credentials: credentialLookup(opts.credentials), region: opts.region, ga4ghAccess });
+    await app.register(awsApi, { service: opts.service, credentials, region: opts.region, ga4ghAccess });
     if (ga4ghAccess !== "off")
-      await app.register(ga4ghApi, { service: opts.service, access: ga4ghAccess, bearerTokens: bearerTokenMap(opts.credentials), version: VERSION });
+      await app.register(ga4ghApi, {
+        service: opts.service,
+        access: ga4ghAccess,
+        bearerTokens: bearerTokenMap(opts.credentials),
+        credentials,
+        version: VERSION,
+      });
     if (opts.console) await app.register(consoleUi, { prefix: "/console" });
   }
   return { app, events };

@@ -23,6 +23,7 @@ import { BlobNotFound, type BlobStore, type BlobWriter, type SweepContext } from
 import { parseSightings, sweepLeftovers } from "./sweep.js";
 import { DirectFile, directWritesWork, O_DIRECT } from "./direct-file.js";
 import { SerialBlobWriter } from "./writer.js";
+import { OpenFiles } from "./open-files.js";
 
 /** Name of the directory (directly under the root) that holds uncommitted writes. */
 const INCOMPLETE_DIR = ".incomplete";
@@ -97,6 +98,18 @@ export class DiskBlobStore implements BlobStore {
   private readonly directIo: boolean;
   /** Whether this directory's filesystem takes direct writes (found out by the first create). */
   private directWorks: boolean | undefined;
+  /** read handles kept for readBytes() */
+  private readonly files = new OpenFiles(async (path) => {
+    const fh = await open(path, fsc.O_RDONLY);
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw Object.assign(new Error(`${path} is not a file`), { code: "EISDIR" });
+      return { fh, size: st.size };
+    } catch (err) {
+      await fh.close().catch(() => {});
+      throw err;
+    }
+  });
 
   constructor(rootDir: string, opts: DiskBlobStoreOptions = {}) {
     this.root = resolve(rootDir);
@@ -187,6 +200,27 @@ export class DiskBlobStore implements BlobStore {
     return handle.createReadStream({ start, end, highWaterMark: READ_HIGH_WATER_MARK, autoClose: true });
   }
 
+  async readBytes(key: string, start: number, endInclusive: number): Promise<Buffer> {
+    checkRange(start, endInclusive);
+    const path = this.pathOf(key);
+    try {
+      return await this.files.use(path, async ({ fh, size }) => {
+        const end = Math.min(endInclusive, size - 1);
+        if (start > end) return Buffer.alloc(0);
+        const buf = Buffer.allocUnsafe(end - start + 1);
+        for (let off = 0; off < buf.length; ) {
+          const { bytesRead } = await fh.read(buf, off, buf.length - off, start + off);
+          if (bytesRead === 0) throw new Error(`blob ${key} ended at byte ${start + off} of ${size}`);
+          off += bytesRead;
+        }
+        return buf;
+      });
+    } catch (err) {
+      if (isErrno(err, "ENOENT", "ENOTDIR", "EISDIR")) throw new BlobNotFound(key);
+      throw err;
+    }
+  }
+
   async size(key: string): Promise<number | undefined> {
     const path = this.pathOf(key);
     try {
@@ -200,6 +234,7 @@ export class DiskBlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     const path = this.pathOf(key);
+    this.files.drop(path);
     // An unfinished write of the key (a writer that died) goes too.
     const tag = keyTag(key) + "-";
     for (const name of await this.incompleteNames())
@@ -249,7 +284,9 @@ export class DiskBlobStore implements BlobStore {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    this.files.closeAll();
+  }
 
   /** Remove now-empty directories between a deleted file and the root (best effort). */
   private async pruneEmptyParents(filePath: string): Promise<void> {
@@ -271,6 +308,7 @@ export class DiskBlobStore implements BlobStore {
       await mkdir(dirname(finalPath), { recursive: true });
       try {
         await rename(tmpPath, finalPath);
+        this.files.drop(finalPath); // put() may replace an object: a kept handle would read the old one
         break;
       } catch (err) {
         if (attempt < 5 && isErrno(err, "ENOENT") && (await exists(tmpPath))) continue;

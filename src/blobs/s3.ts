@@ -354,6 +354,12 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
+  async readBytes(key: string, start: number, endInclusive: number): Promise<Buffer> {
+    const chunks: Buffer[] = [];
+    for await (const c of await this.read(key, start, endInclusive)) chunks.push(c as Buffer);
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }
+
   async size(key: string): Promise<number | undefined> {
     try {
       const res = await this.call((c) => c.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) })));

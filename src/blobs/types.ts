@@ -24,6 +24,12 @@ export interface BlobStore {
   put(key: string, data: Buffer): Promise<void>;
   /** Stream bytes [start, endInclusive] of the object. Rejects with BlobNotFound if missing. */
   read(key: string, start: number, endInclusive: number): Promise<Readable>;
+  /**
+   * Bytes [start, endInclusive] of the object in one Buffer (cut at its end), for small ranges
+   * (a refget subsequence): disk keeps the file open between calls and reads it positionally.
+   * Rejects with BlobNotFound if missing.
+   */
+  readBytes(key: string, start: number, endInclusive: number): Promise<Buffer>;
   /** Size of the object, or undefined if it does not exist. */
   size(key: string): Promise<number | undefined>;
   /** Delete (missing keys are not an error). */

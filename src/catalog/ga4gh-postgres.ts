@@ -6,6 +6,7 @@ import type { SeqcolAttribute } from "../fasta/seqcol.js";
 import {
   attributeColumn,
   COLLECTION_COLUMNS,
+  GA4GH_INDEXES,
   collectionFromRow,
   collectionQuery,
   collectionValues,
@@ -30,8 +31,6 @@ export const POSTGRES_GA4GH_SCHEMA = `
     ga4gh  text COLLATE "C" NOT NULL,
     PRIMARY KEY (ref_id, ord)
   );
-  CREATE INDEX ref_sequences_by_md5 ON ref_sequences (md5);
-  CREATE INDEX ref_sequences_by_ga4gh ON ref_sequences (ga4gh);
 
   CREATE TABLE ref_collections (
     ref_id text COLLATE "C" PRIMARY KEY REFERENCES refs (id) ON DELETE CASCADE,
@@ -43,14 +42,7 @@ export const POSTGRES_GA4GH_SCHEMA = `
     name_length_pairs_digest text COLLATE "C" NOT NULL,
     sorted_name_length_pairs_digest text COLLATE "C" NOT NULL
   );
-  CREATE INDEX ref_collections_by_digest ON ref_collections (digest);
-  CREATE INDEX ref_collections_by_lengths ON ref_collections (lengths_digest, digest);
-  CREATE INDEX ref_collections_by_names ON ref_collections (names_digest, digest);
-  CREATE INDEX ref_collections_by_sequences ON ref_collections (sequences_digest, digest);
-  CREATE INDEX ref_collections_by_sorted_sequences ON ref_collections (sorted_sequences_digest, digest);
-  CREATE INDEX ref_collections_by_nlp ON ref_collections (name_length_pairs_digest, digest);
-  CREATE INDEX ref_collections_by_snlp ON ref_collections (sorted_name_length_pairs_digest, digest);
-`;
+${GA4GH_INDEXES}`;
 
 /** Index one reference (inside the caller's transaction): two statements whatever its size. */
 export async function insertGa4ghRows(c: Queryable, refId: string, sequences: SequenceInfo[]): Promise<void> {

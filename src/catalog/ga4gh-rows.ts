@@ -16,6 +16,19 @@ export function attributeColumn(attribute: SeqcolAttribute): string {
   return `${attribute}_digest`;
 }
 
+/** The lookups' indexes, the same on both backends (after both tables; names as migration 4 made them). */
+export const GA4GH_INDEXES = `
+  CREATE INDEX ref_sequences_by_md5 ON ref_sequences (md5);
+  CREATE INDEX ref_sequences_by_ga4gh ON ref_sequences (ga4gh);
+  CREATE INDEX ref_collections_by_digest ON ref_collections (digest);
+  CREATE INDEX ref_collections_by_lengths ON ref_collections (lengths_digest, digest);
+  CREATE INDEX ref_collections_by_names ON ref_collections (names_digest, digest);
+  CREATE INDEX ref_collections_by_sequences ON ref_collections (sequences_digest, digest);
+  CREATE INDEX ref_collections_by_sorted_sequences ON ref_collections (sorted_sequences_digest, digest);
+  CREATE INDEX ref_collections_by_nlp ON ref_collections (name_length_pairs_digest, digest);
+  CREATE INDEX ref_collections_by_snlp ON ref_collections (sorted_name_length_pairs_digest, digest);
+`;
+
 export const COLLECTION_COLUMNS = ["ref_id", "digest", ...SEQCOL_ATTRIBUTES.map(attributeColumn)];
 
 /** The ref_collections values of a reference. */

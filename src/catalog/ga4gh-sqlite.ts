@@ -6,6 +6,7 @@ import type { SeqcolAttribute } from "../fasta/seqcol.js";
 import {
   attributeColumn,
   COLLECTION_COLUMNS,
+  GA4GH_INDEXES,
   collectionFromRow,
   collectionQuery,
   collectionValues,
@@ -30,8 +31,6 @@ export const SQLITE_GA4GH_SCHEMA = `
     ga4gh  TEXT NOT NULL,
     PRIMARY KEY (ref_id, ord)
   ) WITHOUT ROWID;
-  CREATE INDEX ref_sequences_by_md5 ON ref_sequences (md5);
-  CREATE INDEX ref_sequences_by_ga4gh ON ref_sequences (ga4gh);
 
   CREATE TABLE ref_collections (
     ref_id TEXT PRIMARY KEY,
@@ -43,14 +42,7 @@ export const SQLITE_GA4GH_SCHEMA = `
     name_length_pairs_digest TEXT NOT NULL,
     sorted_name_length_pairs_digest TEXT NOT NULL
   );
-  CREATE INDEX ref_collections_by_digest ON ref_collections (digest);
-  CREATE INDEX ref_collections_by_lengths ON ref_collections (lengths_digest, digest);
-  CREATE INDEX ref_collections_by_names ON ref_collections (names_digest, digest);
-  CREATE INDEX ref_collections_by_sequences ON ref_collections (sequences_digest, digest);
-  CREATE INDEX ref_collections_by_sorted_sequences ON ref_collections (sorted_sequences_digest, digest);
-  CREATE INDEX ref_collections_by_nlp ON ref_collections (name_length_pairs_digest, digest);
-  CREATE INDEX ref_collections_by_snlp ON ref_collections (sorted_name_length_pairs_digest, digest);
-
+${GA4GH_INDEXES}
   -- foreign keys are off in this catalog: the index goes with its reference by trigger
   CREATE TRIGGER refs_ga4gh_delete AFTER DELETE ON refs BEGIN
     DELETE FROM ref_sequences WHERE ref_id = OLD.id;

@@ -94,7 +94,7 @@ export function ga4ghService(deps: ServiceDeps) {
     },
 
     /**
-     * Bases of the sequence from any live copy: `window` turns its length into [start, end)
+     * Bases of the sequence from any live copy (a Buffer when small, else a stream): `window` turns its length into [start, end)
      * (and may throw: the protocol's checks), so that one lookup serves both. A copy whose
      * reference went away between the lookup and the read is passed over for the next.
      */
@@ -102,13 +102,13 @@ export function ga4ghService(deps: ServiceDeps) {
       id: string,
       scope: AccountScope,
       window: (length: number) => { start: number; end: number },
-    ): Promise<{ stream: Readable; length: number; start: number; end: number }> {
+    ): Promise<{ body: Buffer | Readable; length: number; start: number; end: number }> {
       const found = await copies(id, scope);
       const { start, end } = window(found[0].length);
       let last: unknown;
       for (const copy of found) {
         try {
-          return { stream: await reader.stream(copy, start, end), length: copy.length, start, end };
+          return { body: await reader.bases(copy, start, end), length: copy.length, start, end };
         } catch (err) {
           if (!(err instanceof BlobNotFound) && !(err instanceof StoredSequenceError)) throw err;
           last = err;

@@ -1,14 +1,18 @@
-// The refget read path: bases [start, end) of one stored sequence, streamed from the reference's
-// SOURCE blob through its .fai geometry (and, for BGZF sources, its .gzi), upper-cased with line
-// breaks dropped. Bytes come in windows of a few MiB, each one ranged read of the blob store
-// (disk: positional reads of the file; S3: one ranged GET), the next window's read opened while
-// the current one streams; the generator behind the stream pulls only as fast as the consumer
-// reads (backpressure), so memory stays at about two windows whatever the sequence's size.
+// The refget read path: bases [start, end) of one stored sequence, from the reference's SOURCE
+// blob through its .fai geometry (and, for BGZF sources, its .gzi), upper-cased with line breaks
+// dropped. A small request (up to 64 KiB of SOURCE text, or of BGZF blocks) is one readBytes()
+// of the blob store (disk: a positional read of a file kept open) answered as one Buffer. A
+// larger one streams in windows of a few MiB, each one ranged read (disk: positional reads of the
+// file; S3: one ranged GET), the next window's read opened while the current one streams; BGZF
+// windows are whole runs of blocks inflated by zlib on the thread pool (the next run inflating
+// while the current one is sent: both cores). The generator behind the stream pulls only as fast
+// as the consumer reads (backpressure), so memory stays at about two windows whatever the size.
 
 import { Readable } from "node:stream";
+import { promisify } from "node:util";
+import { gunzip } from "node:zlib";
 import type { BlobStore } from "../blobs/types.js";
 import type { FileInfo } from "../catalog/types.js";
-import { BgzfDecoder } from "../fasta/bgzf.js";
 import { compactBases, gziBlock, parseFai, parseGzi, textRange, type FaiEntry, type Gzi } from "../fasta/faidx.js";
 
 /** What the reader needs to know of a stored sequence (a catalog SequenceCopy fits). */
@@ -24,8 +28,10 @@ export interface StoredSequence {
 }
 
 export interface SequenceReaderOptions {
-  /** bytes of SOURCE per ranged read (default 4 MiB) */
+  /** bytes of SOURCE per ranged read (default 4 MiB; BGZF: of compressed blocks, 1 MiB) */
   windowBytes?: number;
+  /** up to this many bytes of SOURCE (plain text or BGZF blocks) a request is one read and one Buffer (default 64 KiB) */
+  smallBytes?: number;
   /** parsed .fai / .gzi files kept (default 256 each; blobs never change under a key) */
   cacheEntries?: number;
 }
@@ -63,8 +69,13 @@ async function readAll(stream: Readable): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+/** BGZF blocks (concatenated gzip members) → their text, on the thread pool. */
+const inflate = promisify(gunzip);
+
 export class SequenceReader {
   private readonly window: number;
+  private readonly bgzfWindow: number;
+  private readonly small: number;
   private readonly fais: Lru<FaiEntry[]>;
   private readonly gzis: Lru<Gzi>;
 
@@ -73,6 +84,8 @@ export class SequenceReader {
     opts: SequenceReaderOptions = {},
   ) {
     this.window = opts.windowBytes ?? 4 * 1024 * 1024;
+    this.bgzfWindow = opts.windowBytes ?? 1024 * 1024;
+    this.small = opts.smallBytes ?? 64 * 1024;
     this.fais = new Lru(opts.cacheEntries ?? 256);
     this.gzis = new Lru(opts.cacheEntries ?? 256);
   }
@@ -102,14 +115,59 @@ export class SequenceReader {
    * fails: never other bytes than the stored ones.
    */
   async stream(seq: StoredSequence, start: number, end: number): Promise<Readable> {
-    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > seq.length)
-      throw new RangeError(`bases ${start}-${end} are outside ${seq.name} (${seq.length} bases)`);
+    checkBases(seq, start, end);
     if (start === end) return Readable.from([]);
     const e = await this.geometry(seq);
     const { first, last } = textRange(e, start, end);
     const gzi = seq.compression === "bgzf" ? await this.gzi(seq) : undefined;
     const body = gzi ? this.bgzfBases(seq, e, gzi, first, last) : this.plainBases(seq, e, first, last);
     return Readable.from(exactly(body, end - start, seq), { objectMode: false, highWaterMark: 0 });
+  }
+
+  /**
+   * The same bases as stream(), as one Buffer when the request is small (one read of the blob
+   * store, no stream), else as stream() does.
+   */
+  async bases(seq: StoredSequence, start: number, end: number): Promise<Buffer | Readable> {
+    checkBases(seq, start, end);
+    if (start === end) return Buffer.alloc(0);
+    const e = await this.geometry(seq);
+    const { first, last } = textRange(e, start, end);
+    let text: Buffer;
+    let at: number; // text offset of text[0]
+    if (seq.compression === "bgzf") {
+      const gzi = await this.gzi(seq);
+      const k0 = gziBlock(gzi, first);
+      const k1 = gziBlock(gzi, last);
+      if (blockEnd(gzi, k1, seq) - gzi.c[k0] + 1 > this.small) return this.stream(seq, start, end);
+      text = await this.inflateBlocks(seq, gzi, k0, k1);
+      at = gzi.u[k0];
+    } else {
+      if (last - first + 1 > this.small) return this.stream(seq, start, end);
+      text = await this.blobs.readBytes(seq.source.key, first, last);
+      at = first;
+    }
+    if (at + text.length <= last) throw new StoredSequenceError(`${seq.source.key}: ended before text offset ${last} (${seq.name})`);
+    const n = compact(e, text, at, first - at, last + 1 - at, seq);
+    if (n !== end - start) throw new StoredSequenceError(`${seq.source.key}: ${n} bases read for ${seq.name}, ${end - start} expected`);
+    return text.subarray(0, n);
+  }
+
+  /** The text of BGZF blocks k0..k1 (one read, inflated on the thread pool). */
+  private async inflateBlocks(seq: StoredSequence, gzi: Gzi, k0: number, k1: number): Promise<Buffer> {
+    const raw = await this.blobs.readBytes(seq.source.key, gzi.c[k0], blockEnd(gzi, k1, seq));
+    let text: Buffer;
+    try {
+      // one output buffer of the whole text: zlib's default 16 KiB chunks would cost a trip
+      // through the thread pool each
+      const expected = k1 + 1 < gzi.u.length ? gzi.u[k1 + 1] - gzi.u[k0] : raw.length * 8;
+      text = await inflate(raw, { chunkSize: Math.max(64 * 1024, expected) });
+    } catch (err) {
+      throw new StoredSequenceError(`${seq.source.key}: BGZF blocks from offset ${gzi.c[k0]}: ${(err as Error).message}`);
+    }
+    if (k1 + 1 < gzi.u.length && text.length !== gzi.u[k1 + 1] - gzi.u[k0])
+      throw new StoredSequenceError(`${seq.source.key}: BGZF blocks from offset ${gzi.c[k0]} hold ${text.length} bytes, its .gzi says ${gzi.u[k1 + 1] - gzi.u[k0]}`);
+    return text;
   }
 
   /** Ranged reads of [first, last] of a blob, window by window, one window read ahead. */
@@ -145,29 +203,45 @@ export class SequenceReader {
     }
   }
 
+  /**
+   * Runs of whole BGZF blocks of about a window each, read in one call and inflated on the thread
+   * pool, the next run on its way while the current one is compacted and sent.
+   */
   private async *bgzfBases(seq: StoredSequence, e: FaiEntry, gzi: Gzi, first: number, last: number): AsyncGenerator<Buffer> {
-    const k0 = gziBlock(gzi, first);
+    let k = gziBlock(gzi, first);
     const k1 = gziBlock(gzi, last);
-    const cFirst = gzi.c[k0];
-    const cLast = k1 + 1 < gzi.c.length ? gzi.c[k1 + 1] - 1 : seq.source.contentLength - 1;
-    const decoder = new BgzfDecoder(Number.MAX_SAFE_INTEGER);
-    let u = gzi.u[k0]; // text offset of the next inflated byte
-    const out: Buffer[] = [];
-    const take = (text: Buffer) => {
-      const from = Math.max(first - u, 0);
-      const to = Math.min(last + 1 - u, text.length);
-      const at = u;
-      u += text.length;
-      if (to <= from) return;
-      const n = compact(e, text, at, from, to, seq);
-      if (n > 0) out.push(text.subarray(0, n));
+    const next = (): { at: number; text: Promise<Buffer> } | undefined => {
+      if (k > k1) return undefined;
+      const ka = k;
+      let kb = k;
+      while (kb < k1 && blockEnd(gzi, kb + 1, seq) - gzi.c[ka] < this.bgzfWindow) kb++;
+      k = kb + 1;
+      const text = this.inflateBlocks(seq, gzi, ka, kb);
+      text.catch(() => {}); // a run inflated ahead and then abandoned must not fail the process unhandled
+      return { at: gzi.u[ka], text };
     };
-    for await (const chunk of this.windows(seq.source.key, cFirst, cLast)) {
-      decoder.push(chunk, take);
-      if (out.length) yield* out.splice(0);
-      if (u > last) return;
+    let run = next();
+    while (run) {
+      const text = await run.text;
+      const at = run.at;
+      run = next();
+      const from = Math.max(first - at, 0);
+      const to = Math.min(last + 1 - at, text.length);
+      if (to <= from) continue;
+      const n = compact(e, text, at, from, to, seq);
+      if (n > 0) yield text.subarray(0, n);
     }
   }
+}
+
+/** The last byte of BGZF block k in the SOURCE. */
+function blockEnd(gzi: Gzi, k: number, seq: StoredSequence): number {
+  return k + 1 < gzi.c.length ? gzi.c[k + 1] - 1 : seq.source.contentLength - 1;
+}
+
+function checkBases(seq: StoredSequence, start: number, end: number): void {
+  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end < start || end > seq.length)
+    throw new RangeError(`bases ${start}-${end} are outside ${seq.name} (${seq.length} bases)`);
 }
 
 function compact(e: FaiEntry, src: Buffer, pos: number, from: number, to: number, seq: StoredSequence): number {

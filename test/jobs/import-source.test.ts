@@ -34,6 +34,7 @@ test("an abort after the source is open but before it is read rejects the import
       },
       put: (key, data) => disk.put(key, data),
       read: (key, start, end) => disk.read(key, start, end),
+      readBytes: (key, start, end) => disk.readBytes(key, start, end),
       size: (key) => disk.size(key),
       delete: (key) => disk.delete(key),
       sweepIncomplete: () => disk.sweepIncomplete(),

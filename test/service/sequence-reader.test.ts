@@ -1,8 +1,9 @@
 // The refget read path against samtools faidx (the oracle) on the real fixtures: plain, CRLF,
 // soft-masked, several records, BGZF with one block and with many; whole sequences, windows
 // across line and block boundaries, tiny windows (many ranged reads), on disk and S3 blobs.
-// Also: backpressure (a slow reader holds about two windows), and a store whose bytes do not
-// match their index fails instead of serving other bases.
+// Both ways in: stream(), and bases() (one Buffer for a small request). Also: backpressure (a
+// slow reader holds about two windows), and a store whose bytes do not match their index fails
+// instead of serving other bases.
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -97,6 +98,10 @@ function suite(name: string, make: () => Promise<{ blobs: BlobStore; cleanup(): 
               const got = (await readAll(await reader.stream(seq, s, e))).toString("latin1");
               assert.equal(got.length, e - s, `${seq.name}:${s}-${e} length (window ${windowBytes})`);
               assert.ok(got === want[i], `${seq.name}:${s}-${e} differs from samtools (window ${windowBytes})`);
+              const b = await reader.bases(seq, s, e);
+              if (e - s <= 1000) assert.ok(Buffer.isBuffer(b), `${seq.name}:${s}-${e}: a small request is one Buffer`);
+              const got2 = (Buffer.isBuffer(b) ? b : await readAll(b)).toString("latin1");
+              assert.ok(got2 === want[i], `${seq.name}:${s}-${e} by bases() differs from samtools (window ${windowBytes})`);
             }
           }
         }
@@ -139,6 +144,8 @@ function suite(name: string, make: () => Promise<{ blobs: BlobStore; cleanup(): 
       };
       const reader = new SequenceReader(blobs);
       await assert.rejects(readAll(await reader.stream(bad, 0, 20)), /bases read for phix, 20 expected/);
+      await assert.rejects(reader.bases(bad, 0, 20), /ended before text offset|bases read for phix, 20 expected/);
+      assert.equal((await reader.bases(bad, 0, 10)).toString(), "ACGTACGTAC");
       assert.equal((await readAll(await reader.stream(bad, 0, 10))).toString(), "ACGTACGTAC");
     });
   });

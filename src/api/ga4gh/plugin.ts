@@ -5,8 +5,9 @@
 //   /files/{referenceStoreId}/{referenceId}/{fileName}   SOURCE, .fai, .gzi, .dict over plain
 //                      HTTP with Range (samtools faidx <url>, igv.js, GATK)
 // Access (REFSTORE_GA4GH_ACCESS): `open` answers anyone who reaches the port; `signed` wants
-// `Authorization: Bearer <token>` (tokens per credential in REFSTORE_CREDENTIALS_FILE) and shows
-// a caller only their account's references; `off` does not register this plugin at all.
+// `Authorization: Bearer <token>` (tokens per credential in REFSTORE_CREDENTIALS_FILE) or a SigV4
+// signature (header or presigned query, the AWS API's keys) and shows a caller only their
+// account's references; `off` does not register this plugin at all.
 
 import { createHash } from "node:crypto";
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
@@ -14,6 +15,7 @@ import type { AccountScope, Service } from "../../service/index.js";
 import { DomainError, Invalid, NotFound, RangeNotSatisfiable } from "../../service/errors.js";
 import { SEQCOL_ATTRIBUTES, SEQCOL_SCHEMA, type SeqcolAttribute } from "../../service/ga4gh.js";
 import { resolveByteRange } from "../../service/ranges.js";
+import { SigV4Failure, verifySigV4, type CredentialLookup, type SigV4FailureReason } from "../auth/sigv4.js";
 import "../request-info.js";
 
 export type Ga4ghAccess = "open" | "signed";
@@ -23,6 +25,8 @@ export interface Ga4ghApiOptions {
   access: Ga4ghAccess;
   /** bearer token → account (signed mode) */
   bearerTokens: Map<string, string>;
+  /** access key → secret and account (SigV4, signed mode) */
+  credentials: CredentialLookup;
   version: string;
 }
 
@@ -45,6 +49,23 @@ class WireError extends Error {
   }
 }
 
+/**
+ * A refused signature as an HTTP status: no credentials at all, or a key nobody knows, is a 401
+ * (as an unknown bearer token); a known key whose signature is wrong or whose presigned URL has
+ * expired is a 403; an Authorization header or presign query that is no SigV4 at all is a 400.
+ */
+const SIGV4_STATUS: Record<SigV4FailureReason, number> = { missing: 401, "unknown-key": 401, malformed: 400, mismatch: 403, expired: 403 };
+const PRESIGNED = /[?&]X-Amz-(?:Algorithm|Credential|Signature)=/;
+/**
+ * htslib finds a FASTA's index by appending `.fai` (`.gzi`) to the whole URL, query included: on
+ * a presigned URL that lands on the signature. Such a request asks for the index of the signed
+ * file, under the signature of the file's URL.
+ */
+const HTSLIB_INDEX_SUFFIX = /[?&]X-Amz-Signature=[0-9a-f]{64}(\.fai|\.gzi)$/;
+/** The bytes a POST came with, for the signature's payload hash. */
+const rawBodies = new WeakMap<object, Buffer>();
+const NO_BODY = Buffer.alloc(0);
+
 const tokenKey = (token: string) => createHash("sha256").update(token).digest("hex");
 
 /** token → account, keyed by the token's SHA-256 (no string compare of secrets). */
@@ -56,7 +77,7 @@ export function bearerTokenMap(credentials: { accountId: string; bearerTokens?: 
 
 /**
  * Whether the Accept header lets us answer with one of `types` (media ranges; parameters such
- * as q ignored, except q=0). No header accepts anything.
+ * as q ignored, except q=0). No header accepts anything. The routes call negotiate() below.
  */
 export function accepts(header: string | undefined, types: string[]): boolean {
   if (header === undefined || header.trim() === "") return true;
@@ -87,14 +108,36 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
     reply.header("access-control-expose-headers", "Content-Length, Content-Range, Accept-Ranges, ETag");
   });
 
-  const scopeOf = (req: FastifyRequest): AccountScope => {
+  /** `signedUrl`: the URL the signature covers when it is not the request's own (see HTSLIB_INDEX_SUFFIX). */
+  const scopeOf = async (req: FastifyRequest, signedUrl: string = req.url): Promise<AccountScope> => {
     if (opts.access === "open") return {};
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
-    const account = m ? opts.bearerTokens.get(tokenKey(m[1])) : undefined;
-    if (!account) throw new WireError(401, "this server wants Authorization: Bearer <token>");
+    const auth = req.headers.authorization;
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(auth ?? "");
+    let account: string | undefined;
+    if (bearer) account = opts.bearerTokens.get(tokenKey(bearer[1]));
+    else if ((auth !== undefined && auth.trim() !== "") || PRESIGNED.test(signedUrl)) {
+      try {
+        const body = rawBodies.get(req.raw) ?? NO_BODY;
+        account = (await verifySigV4({ method: req.method, url: signedUrl, headers: req.headers }, body, opts.credentials, new Date())).accountId;
+      } catch (err) {
+        if (err instanceof SigV4Failure) throw new WireError(SIGV4_STATUS[err.reason], err.message);
+        throw err;
+      }
+    }
+    if (!account) throw new WireError(401, "this server wants Authorization: Bearer <token>, or a SigV4 signature (header or presigned URL)");
     req.info!.account = account;
     return { account };
   };
+
+  // the body's bytes are kept: a SigV4 signature covers them
+  app.addContentTypeParser("application/json", { parseAs: "buffer" }, (req, body: Buffer, done) => {
+    rawBodies.set(req.raw, body);
+    try {
+      done(null, JSON.parse(body.toString("utf8")));
+    } catch (err) {
+      done(new Invalid("body", `the body is not JSON: ${(err as Error).message}`), undefined);
+    }
+  });
 
   app.setErrorHandler((err, req, reply) => {
     let status = 500;
@@ -114,8 +157,9 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
     const bytes = Buffer.from(JSON.stringify(body));
     return reply.header("content-type", type).header("content-length", bytes.length).send(bytes);
   };
-  const requireJsonAccept = (req: FastifyRequest, type: string) => {
-    if (!accepts(req.headers.accept, [type, JSON_TYPE])) throw new WireError(406, `only ${type} is served here`);
+  /** 406 unless the Accept header admits `type` or its generic `alternative`. */
+  const negotiate = (req: FastifyRequest, type: string, alternative: string) => {
+    if (!accepts(req.headers.accept, [type, alternative])) throw new WireError(406, `only ${type} is served here`);
   };
 
   // CORS preflight (igv.js sends Range, signed callers Authorization)
@@ -132,7 +176,7 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
   // --- refget sequences v2 ----------------------------------------------------------------------
 
   app.get(`${REFGET}/sequence/service-info`, async (req, reply) => {
-    requireJsonAccept(req, REFGET_JSON_TYPE);
+    negotiate(req, REFGET_JSON_TYPE, JSON_TYPE);
     return sendJson(reply, REFGET_JSON_TYPE, {
       id: "org.refstore.refget",
       name: "refstore refget sequences",
@@ -150,8 +194,8 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
   });
 
   app.get<{ Params: { id: string } }>(`${REFGET}/sequence/:id/metadata`, async (req, reply) => {
-    requireJsonAccept(req, REFGET_JSON_TYPE);
-    const m = await ga4gh.sequenceMetadata(req.params.id, scopeOf(req));
+    negotiate(req, REFGET_JSON_TYPE, JSON_TYPE);
+    const m = await ga4gh.sequenceMetadata(req.params.id, await scopeOf(req));
     return sendJson(reply, REFGET_JSON_TYPE, {
       metadata: {
         md5: m.md5,
@@ -163,15 +207,15 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
   });
 
   app.get<{ Params: { id: string }; Querystring: Record<string, unknown> }>(`${REFGET}/sequence/:id`, async (req, reply) => {
-    if (!accepts(req.headers.accept, [SEQUENCE_TYPE, "text/plain"])) throw new WireError(406, `sequences are served as ${SEQUENCE_TYPE}`);
-    const scope = scopeOf(req);
+    negotiate(req, SEQUENCE_TYPE, "text/plain");
+    const scope = await scopeOf(req);
     const start = position("start", req.query.start);
     const end = position("end", req.query.end);
     const range = req.headers.range;
     if (range !== undefined && (start !== undefined || end !== undefined))
       throw new Invalid("Range", "give either start/end or a Range header, not both");
     let partial = false;
-    const { stream, length, start: from, end: to } = await ga4gh.readSequence(req.params.id, scope, (length) => {
+    const { body, length, start: from, end: to } = await ga4gh.readSequence(req.params.id, scope, (length) => {
       if (range !== undefined) {
         const m = /^bytes=([0-9]+)-([0-9]+)$/.exec(range.trim());
         if (m && Number(m[1]) > Number(m[2])) throw new RangeNotSatisfiable(`Range "${range}": the first byte comes after the last`);
@@ -187,7 +231,7 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
     });
     reply.code(partial ? 206 : 200).type(SEQUENCE_TYPE).header("content-length", to - from);
     if (partial) reply.header("content-range", `bytes ${from}-${to - 1}/${length}`).header("accept-ranges", "bytes");
-    return reply.send(stream);
+    return reply.send(body);
   });
 
   // --- sequence collections 1.0 -------------------------------------------------------------
@@ -207,20 +251,21 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
   app.get<{ Params: { digest: string }; Querystring: { level?: string } }>(`${SEQCOL}/collection/:digest`, async (req, reply) => {
     const level = req.query.level ?? "2";
     if (level !== "1" && level !== "2") throw new Invalid("level", "level must be 1 or 2");
-    const scope = scopeOf(req);
+    const scope = await scopeOf(req);
     const body = level === "1" ? await ga4gh.collectionLevel1(req.params.digest, scope) : await ga4gh.collectionLevel2(req.params.digest, scope);
     return sendJson(reply, JSON_TYPE, body);
   });
 
   app.get<{ Params: { a: string; b: string } }>(`${SEQCOL}/comparison/:a/:b`, async (req, reply) =>
-    sendJson(reply, JSON_TYPE, await ga4gh.compare(req.params.a, req.params.b, scopeOf(req))),
+    sendJson(reply, JSON_TYPE, await ga4gh.compare(req.params.a, req.params.b, await scopeOf(req))),
   );
 
   app.post<{ Params: { a: string } }>(`${SEQCOL}/comparison/:a`, async (req, reply) =>
-    sendJson(reply, JSON_TYPE, await ga4gh.compareWith(req.params.a, req.body, scopeOf(req))),
+    sendJson(reply, JSON_TYPE, await ga4gh.compareWith(req.params.a, req.body, await scopeOf(req))),
   );
 
   app.get<{ Params: { type: string }; Querystring: Record<string, unknown> }>(`${SEQCOL}/list/:type`, async (req, reply) => {
+    const scope = await scopeOf(req);
     if (req.params.type !== "collection") throw new NotFound(`no object type ${req.params.type}: only collection`);
     const q = req.query;
     const int = (name: string, def: number, min: number, max: number) => {
@@ -234,12 +279,12 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
     const pageSize = int("page_size", 100, 1, MAX_PAGE_SIZE);
     const filter: Partial<Record<SeqcolAttribute, string>> = {};
     for (const [k, v] of Object.entries(q)) {
-      if (k === "page" || k === "page_size") continue;
+      if (k === "page" || k === "page_size" || k.startsWith("X-Amz-")) continue; // paging, a presigned URL's signature
       if (!SEQCOL_ATTRIBUTES.includes(k as SeqcolAttribute)) throw new Invalid(k, `${k} is not an attribute of this server's schema`);
       if (typeof v !== "string") throw new Invalid(k, `${k} given more than once`);
       filter[k as SeqcolAttribute] = v;
     }
-    const r = await ga4gh.listCollections(filter, scopeOf(req), page, pageSize);
+    const r = await ga4gh.listCollections(filter, scope, page, pageSize);
     return sendJson(reply, JSON_TYPE, { results: r.digests, pagination: { page, page_size: pageSize, total: r.total } });
   });
 
@@ -247,7 +292,7 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
     `${SEQCOL}/attribute/:type/:attribute/:digest`,
     async (req, reply) => {
       if (req.params.type !== "collection") throw new NotFound(`no object type ${req.params.type}: only collection`);
-      return sendJson(reply, JSON_TYPE, await ga4gh.attribute(req.params.attribute, req.params.digest, scopeOf(req)));
+      return sendJson(reply, JSON_TYPE, await ga4gh.attribute(req.params.attribute, req.params.digest, await scopeOf(req)));
     },
   );
 
@@ -257,9 +302,12 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
     method: ["GET", "HEAD"],
     url: "/files/:store/:ref/:name",
     handler: async (req, reply) => {
-      const { store, ref, name } = req.params;
+      const { store, ref } = req.params;
+      const suffix = HTSLIB_INDEX_SUFFIX.exec(req.url)?.[1];
+      const name = req.params.name + (suffix ?? "");
+      const scope = await scopeOf(req, suffix ? req.url.slice(0, -suffix.length) : req.url);
       const base = `${req.protocol}://${req.headers.host ?? "localhost"}/files/${store}/${ref}`;
-      const file = await ga4gh.file(store, ref, name, scopeOf(req), `${base}/${sourceNameFor(name)}`);
+      const file = await ga4gh.file(store, ref, name, scope, `${base}/${sourceNameFor(name)}`);
       reply.header("accept-ranges", "bytes").header("etag", file.etag);
       reply.type(file.kind === "source" || file.kind === "gzi" ? "application/octet-stream" : "text/plain; charset=utf-8");
       if (req.headers["if-none-match"] === file.etag) return reply.code(304).send();
