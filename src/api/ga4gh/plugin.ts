@@ -17,6 +17,7 @@ import { SEQCOL_ATTRIBUTES, SEQCOL_SCHEMA, type SeqcolAttribute } from "../../se
 import { resolveByteRange } from "../../service/ranges.js";
 import { SigV4Failure, verifySigV4, type CredentialLookup, type SigV4FailureReason } from "../auth/sigv4.js";
 import "../request-info.js";
+import { FILES_PREFIX, REFGET_PREFIX, SEQCOL_PREFIX } from "../ga4gh-paths.js";
 
 export type Ga4ghAccess = "open" | "signed";
 
@@ -30,8 +31,9 @@ export interface Ga4ghApiOptions {
   version: string;
 }
 
-export const REFGET = "/ga4gh/refget/v2";
-export const SEQCOL = "/ga4gh/seqcol/v1";
+// the prefixes GetReferenceIdentifiers hands out (api/ga4gh-paths.ts): one copy of each
+const REFGET = REFGET_PREFIX;
+const SEQCOL = SEQCOL_PREFIX;
 export const SEQUENCE_TYPE = "text/vnd.ga4gh.refget.v2.0.0+plain";
 export const REFGET_JSON_TYPE = "application/vnd.ga4gh.refget.v2.0.0+json";
 const JSON_TYPE = "application/json";
@@ -164,7 +166,7 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
 
   // CORS preflight (igv.js sends Range, signed callers Authorization)
   app.options("/ga4gh/*", async (_req, reply) => preflight(reply));
-  app.options("/files/*", async (_req, reply) => preflight(reply));
+  app.options(`${FILES_PREFIX}/*`, async (_req, reply) => preflight(reply));
   const preflight = (reply: FastifyReply) =>
     reply
       .code(204)
@@ -300,7 +302,7 @@ export const ga4ghApi: FastifyPluginAsync<Ga4ghApiOptions> = async (app, opts) =
 
   app.route<{ Params: { store: string; ref: string; name: string } }>({
     method: ["GET", "HEAD"],
-    url: "/files/:store/:ref/:name",
+    url: `${FILES_PREFIX}/:store/:ref/:name`,
     handler: async (req, reply) => {
       const { store, ref } = req.params;
       const suffix = HTSLIB_INDEX_SUFFIX.exec(req.url)?.[1];
