@@ -57,13 +57,13 @@ export async function openUpload(
   onHeld?: (upload: UploadRecord) => void,
 ): Promise<{ upload: UploadRecord; size: number; stream: Readable }> {
   const id = uploadIdOf(uri);
-  const unknown = () => new SourceError(`${uri}: no such upload in this reference store`);
+  const unknown = () => new SourceError("no such upload for this job in this reference store");
   if (!id) throw unknown();
   for (;;) {
     signal.throwIfAborted();
     const upload = await deps.catalog.getUpload(id);
     if (!upload || upload.storeId !== job.storeId || upload.jobId !== job.id) throw unknown();
-    if (upload.status === "FAILED") throw new SourceError(upload.statusMessage ?? `${uri}: the upload failed`);
+    if (upload.status === "FAILED") throw new SourceError(upload.statusMessage ?? "the upload failed");
     if (upload.status === "COMPLETE") {
       const size = upload.bytesReceived;
       const stream = size === 0 ? Readable.from([]) : await deps.blobs.read(upload.blobKey, 0, size - 1);
